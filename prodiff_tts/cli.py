@@ -71,9 +71,142 @@ def _run_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- synthesize --------------------------------------------------------------------------------------------
+
+
+def _speed(value: str) -> float:
+    try:
+        v = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not 0.1 <= v <= 10.0:
+        raise argparse.ArgumentTypeError(f"speed must be between 0.1 and 10, got {value}")
+    return v
+
+
+def _add_synthesize(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("synthesize", help="text -> wav with a voice bundle",
+                       description="Synthesize speech. An existing output file is replaced (atomically: it is "
+                                   "either the old file or the complete new one, never a partial write).")
+    p.add_argument("text", nargs="?", help="text to speak; '-' reads standard input")
+    p.add_argument("--text-file", type=Path, help="read the text from a UTF-8 file")
+    p.add_argument("-o", "--output", type=Path, default=Path("output.wav"), help="wav to write (default output.wav)")
+    p.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the shipped voice)")
+    p.add_argument("--steps", type=_positive_int, default=2, help="diffusion steps (default 2)")
+    p.add_argument("--schedule", choices=["searched", "uniform"], default="searched",
+                   help="timesteps: the searched schedule for this step count when the voice has one, or uniform")
+    p.add_argument("--vocoder", default=None, help="griffin-lim, or the voice's own (default when it has one)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--speed", type=_speed, default=1.0, help="speaking rate factor (>1 is faster)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_run_synthesize)
+
+
+def _read_text(args: argparse.Namespace) -> str:
+    if args.text_file is not None:
+        if args.text is not None:
+            raise CLIError("give either TEXT or --text-file, not both")
+        try:
+            return args.text_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise CLIError(f"{args.text_file} is not UTF-8 text") from None
+    if args.text is None:
+        raise CLIError("no text given (TEXT, '-' for standard input, or --text-file)")
+    if args.text == "-":
+        return sys.stdin.read()
+    return args.text
+
+
+def _check_output(path: Path) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise CLIError(f"output {path} is a directory")
+    if not parent.is_dir():
+        raise CLIError(f"output directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise CLIError(f"output directory {parent} is not writable")
+    if path.suffix.lower() != ".wav":
+        raise CLIError(f"output must be a .wav file, got {path.name}")
+
+
+def _run_synthesize(args: argparse.Namespace) -> int:
+    import time
+    import warnings
+
+    text = _read_text(args)
+    _check_output(args.output)
+    from .api import Synthesizer
+    from .audio import write_wav
+    from .vocoders import VOCODER_NAMES
+
+    if args.vocoder is not None and args.vocoder not in VOCODER_NAMES:
+        raise CLIError(f"unknown vocoder {args.vocoder!r}; choose from {', '.join(VOCODER_NAMES)}")
+    synth = Synthesizer.from_pretrained(args.model, device=args.device, vocoder=args.vocoder)
+    plan = synth.plan(args.steps, args.schedule)  # validates --steps before any work
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        wav, sr = synth.synthesize(text, steps=args.steps, seed=args.seed, speed=args.speed, schedule=args.schedule)
+        elapsed = time.perf_counter() - t0
+    for msg in sorted({str(c.message) for c in caught}):
+        print(f"tts: warning: {msg}", file=sys.stderr)
+    write_wav(args.output, wav, sr)
+    seconds = len(wav) / sr
+    print(f"wrote {args.output}: {seconds:.2f} s of audio at {sr} Hz; {args.steps} steps ({plan.source} schedule, "
+          f"{plan.denoiser} denoiser), vocoder {synth.vocoder_name}; synthesis {elapsed:.2f} s, "
+          f"RTF {elapsed / max(seconds, 1e-9):.3f}")
+    return 0
+
+
+# --- train / export ----------------------------------------------------------------------------------------
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train with Hydra overrides, e.g. experiment=demo trainer.max_steps=1000",
+                       description="Compose prodiff_tts/configs/train.yaml with Hydra overrides and train. "
+                                   "Resumes from <run_dir>/checkpoints/last.ckpt when it exists.")
+    p.add_argument("overrides", nargs="*", help="Hydra overrides (group=option, key=value)")
+    p.add_argument("--print-config", action="store_true", help="print the composed config and exit")
+    p.set_defaults(func=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from .training.run import compose_config, train
+
+    try:
+        if args.print_config:
+            print(OmegaConf.to_yaml(compose_config(args.overrides), resolve=True))
+            return 0
+        path = train(args.overrides)
+    except (HydraException, OmegaConfBaseException) as e:
+        raise CLIError(f"bad configuration: {str(e).strip().splitlines()[0]}") from None
+    print(f"checkpoint: {path}")
+    return 0
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="teacher checkpoint -> voice bundle (safetensors)")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("out", type=Path, help="bundle directory")
+    p.add_argument("--voice", default="voice", help="voice name stored in the bundle")
+    p.set_defaults(func=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from .training.export import export_teacher
+
+    cfg = export_teacher(args.checkpoint, args.out, voice=args.voice)
+    print(f"exported {args.checkpoint} -> {args.out}/ (denoisers: {[d.name for d in cfg.denoisers]})")
+    return 0
+
+
 # --- main ------------------------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_export, _add_synthesize]
 
 
 def build_parser() -> argparse.ArgumentParser:

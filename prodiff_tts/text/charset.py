@@ -33,6 +33,10 @@ _LETTERS = {
 }
 
 
+# Invisible marks: dropping them loses nothing a listener would hear.
+_SILENT = frozenset({"Mn", "Me", "Cf"})
+
+
 def _fold_char(ch: str) -> str:
     if ch.isascii() or ch in KEPT_SYMBOLS:
         return ch
@@ -45,13 +49,7 @@ def _fold_char(ch: str) -> str:
     base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
     if base.isascii() and base:
         return base
-    if unicodedata.combining(ch):
-        return ""  # a stray combining mark is decoration, not a character
     return "\0"  # sentinel: unreadable
-
-
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r"
 
 
 def fold(text: str) -> tuple[str, tuple[str, ...]]:
@@ -65,9 +63,11 @@ def fold(text: str) -> tuple[str, tuple[str, ...]]:
     out: list[str] = []
     dropped: dict[str, None] = {}
     for ch in text:
-        if _is_control(ch):
-            if unicodedata.category(ch) == "Cc":
-                dropped.setdefault(ch)
+        category = unicodedata.category(ch)
+        if category in _SILENT:
+            continue  # zero-width joiners, variation selectors, stray accents
+        if category == "Cc" and ch not in "\t\n\r":
+            dropped.setdefault(ch)
             out.append(" ")
             continue
         folded = _fold_char(ch)

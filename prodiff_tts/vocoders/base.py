@@ -113,8 +113,10 @@ class Vocoder(nn.Module, metaclass=ABCMeta):
         if squeeze:
             log_mel = log_mel.unsqueeze(0)
         B, _, T = log_mel.shape
-        if chunk_frames <= 0 or overlap_frames < 0 or overlap_frames >= chunk_frames:
-            raise ValueError(f"need 0 <= overlap_frames < chunk_frames, got {overlap_frames}, {chunk_frames}")
+        if chunk_frames <= 0 or overlap_frames < 0 or 2 * overlap_frames > chunk_frames:
+            raise ValueError(
+                f"need 0 <= overlap_frames <= chunk_frames / 2, got {overlap_frames}, {chunk_frames}"
+            )
         if T <= chunk_frames:
             wav = self(log_mel)
             return wav.squeeze(0) if squeeze else wav

@@ -1,0 +1,90 @@
+"""``tts train``: compose the Hydra config and dispatch to the task's training function."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Sequence
+
+from omegaconf import DictConfig, OmegaConf
+
+from ..audio import AudioConfig, atomic_write
+
+
+def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
+    """The training config from the package's Hydra configs plus command-line overrides."""
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module(config_module="prodiff_tts.configs", version_base="1.3"):
+        return compose(config_name="train", overrides=list(overrides))
+
+
+def check_data_dir(cfg: DictConfig) -> Path:
+    """The prepared cache must exist and have been made with the configured audio settings."""
+    data_dir = Path(cfg.data.dir)
+    for name in ("manifest.jsonl", "vocab.json", "stats.json", "prepare.json"):
+        if not (data_dir / name).is_file():
+            raise FileNotFoundError(f"{data_dir / name} not found: run `tts prepare CORPUS {data_dir}` first "
+                                    f"(or set data.dir=...)")
+    prepared = AudioConfig.from_dict(json.loads((data_dir / "prepare.json").read_text())["audio"])
+    wanted = AudioConfig.from_dict(OmegaConf.to_container(cfg.audio))
+    if prepared != wanted:
+        raise ValueError(f"audio config of {data_dir} ({prepared}) differs from the training config ({wanted})")
+    return data_dir
+
+
+def save_run_files(cfg: DictConfig, data_dir: Path | None) -> Path:
+    run_dir = Path(cfg.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    text = OmegaConf.to_yaml(cfg, resolve=True)
+    atomic_write(run_dir / "config.yaml", lambda tmp: Path(tmp).write_text(text))
+    if data_dir is not None:
+        for name in ("vocab.json", "stats.json"):
+            shutil.copyfile(data_dir / name, run_dir / name)
+    return run_dir
+
+
+def train_teacher(cfg: DictConfig) -> Path:
+    import lightning as L
+
+    from ..data.datamodule import FeatureDataModule
+    from ..data.stats import FeatureStats
+    from ..text import Vocab
+    from .common import build_trainer, last_checkpoint
+    from .teacher import TeacherModule
+
+    data_dir = check_data_dir(cfg)
+    run_dir = save_run_files(cfg, data_dir)
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    vocab = Vocab.load(data_dir / "vocab.json")
+    stats = FeatureStats.load(data_dir / "stats.json")
+    module = TeacherModule(
+        model=OmegaConf.to_container(cfg.model, resolve=True),
+        n_symbols=len(vocab),
+        diffusion=OmegaConf.to_container(cfg.diffusion, resolve=True),
+        optim=OmegaConf.to_container(cfg.teacher, resolve=True),
+        mel_std=list(stats.mel_std),
+        run_dir=str(run_dir),
+    )
+    d = cfg.data
+    dm = FeatureDataModule(data_dir, batch_size=d.batch_size, num_workers=d.num_workers, max_frames=d.max_frames,
+                           val_items=d.val_items, seed=cfg.seed)
+    trainer = build_trainer(cfg.trainer, run_dir)
+    resume = last_checkpoint(run_dir)
+    trainer.fit(module, dm, ckpt_path=str(resume) if resume else None, weights_only=True)
+    return last_checkpoint(run_dir) or run_dir
+
+
+TASKS = {"teacher": train_teacher}
+
+
+def train(overrides: Sequence[str]) -> Path:
+    cfg = compose_config(overrides)
+    if cfg.task == "vocoder":
+        from .vocoder import train_vocoder
+
+        return train_vocoder(cfg)
+    if cfg.task not in TASKS:
+        raise ValueError(f"unknown task {cfg.task!r}; expected one of {sorted([*TASKS, 'vocoder'])}")
+    return TASKS[cfg.task](cfg)
