@@ -120,11 +120,8 @@ class Synthesizer:
         for b, seq in enumerate(ids):
             phonemes[b, : len(seq)] = torch.tensor(seq)
         cond, mask, _, mel_lengths = self.model.condition_infer(phonemes, lengths, speed=float(speed))
-        den = self.denoisers[plan.denoiser]
-        masks = plan.layer_masks
-
-        def denoise(z, t, i):
-            return den(z, t, cond, mask, layer_mask=None if masks is None else masks[i])
+        self.model.denoiser = self.denoisers[plan.denoiser]
+        denoise = self.model.denoise_fn(cond, mask, layer_masks=plan.layer_masks)
 
         gen = torch.Generator(device="cpu").manual_seed(int(seed))
         shape = (len(ids), self.audio.n_mels, cond.shape[-1])

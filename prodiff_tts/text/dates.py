@@ -8,7 +8,9 @@ a year ("nineteen ninety") only
     before, after, during, circa, around, year, born, early, late, mid,
     between, through, a season, or a month name;
   * before AD/BC/BCE/CE, or as a decade ("1990s");
-  * in a date or in a year range ("1990-1995").
+  * in a date or in a year range ("1990-1995");
+  * in a list after such a year ("in 1990, 1991 and 1992"), when the number
+    is not followed by a noun ("in 1990, 1500 people" stays a cardinal).
 Anywhere else it is a cardinal ("two thousand twenty one people").
 """
 
@@ -93,6 +95,12 @@ def expand_times(text: str) -> str:
 
 _ISO_DATE = re.compile(r"\b" + _YEAR4 + r"-(0?[1-9]|1[0-2])-" + _DAY + r"\b")
 _US_DATE = re.compile(r"\b(0?[1-9]|1[0-2])/" + _DAY + r"/(\d{4}|\d{2})\b")
+# Without a year, "10/12" is a date only after a date preposition ("on 10/12");
+# elsewhere it may be a fraction or "24/7".
+_SHORT_DATE = re.compile(
+    r"\b(on|by|until|till|since|from|before|after|due)\s+(0?[1-9]|1[0-2])/" + _DAY + r"\b(?!/)",
+    re.IGNORECASE,
+)
 _MONTH_DAY = re.compile(
     r"\b" + _MONTH + r"\s+" + _DAY + r"(?:st|nd|rd|th)?\b(?:(,?)\s+" + r"(\d{4})\b)?"
 )
@@ -131,12 +139,13 @@ def _day_month(m: re.Match[str]) -> str:
 
 
 def expand_dates(text: str) -> str:
-    """2021-05-02, 5/2/2021, May 5th, 2021, 5 May 2021, Jan. 3 and May 2021 -> words.
+    """2021-05-02, 5/2/2021, on 5/2, May 5th, 2021, 5 May 2021, Jan. 3 and May 2021 -> words.
 
     Numeric dates are read in US order (month/day) with a pause before the year.
     """
     text = _ISO_DATE.sub(lambda m: _date(_MONTH_BY_NUMBER[int(m.group(2)) - 1], m.group(3), m.group(1)), text)
     text = _US_DATE.sub(lambda m: _date(_MONTH_BY_NUMBER[int(m.group(1)) - 1], m.group(2), m.group(3)), text)
+    text = _SHORT_DATE.sub(lambda m: f"{m.group(1)} {_date(_MONTH_BY_NUMBER[int(m.group(2)) - 1], m.group(3), None)}", text)
     text = _MONTH_DAY.sub(_month_day, text)
     text = _DAY_MONTH.sub(_day_month, text)
     return _MONTH_YEAR.sub(lambda m: f"{MONTHS[m.group(1)]} {nw.year(int(m.group(2)))}", text)
@@ -172,11 +181,33 @@ def _era(m: re.Match[str]) -> str:
     return f"{nw.year(int(m.group(1)))} {era}" + period_if_sentence_end(m, capital_ends=False)
 
 
-def _context_year(m: re.Match[str]) -> str:
-    n = int(m.group(1))
-    if is_year(n) and previous_word(m.string, m.start()).lower() in _YEAR_CONTEXT:
+_LIST_JOIN = re.compile(r"(?:\s*,\s*|\s+)(?:(?:and|or)\s+)?")
+_LIST_GOES_ON = re.compile(r"\s*(?:,|and\b|or\b|\.|$)")
+
+
+def _expand_context_years(text: str) -> str:
+    """Years after a context word, and lists of them ("in 1990, 1991 and 1992")."""
+    last_year_end = -1
+
+    def repl(m: re.Match[str]) -> str:
+        nonlocal last_year_end
+        n = int(m.group(1))
+        if not is_year(n):
+            return m.group(0)
+        after_context = previous_word(text, m.start()).lower() in _YEAR_CONTEXT
+        # A list member: joined to the previous year, and not followed by a noun
+        # ("in 1990, 1500 people" keeps the cardinal).
+        in_list = (
+            last_year_end >= 0
+            and _LIST_JOIN.fullmatch(text, last_year_end, m.start()) is not None
+            and _LIST_GOES_ON.match(text, m.end()) is not None
+        )
+        if not (after_context or in_list):
+            return m.group(0)
+        last_year_end = m.end()
         return nw.year(n)
-    return m.group(0)
+
+    return _CONTEXT_YEAR.sub(repl, text)
 
 
 def _decade4(m: re.Match[str]) -> str:
@@ -193,4 +224,4 @@ def expand_years(text: str) -> str:
     text = _ERA.sub(_era, text)
     text = _DECADE4.sub(_decade4, text)
     text = _DECADE2.sub(lambda m: nw.plural(nw.cardinal(int(m.group(1)))), text)
-    return _CONTEXT_YEAR.sub(_context_year, text)
+    return _expand_context_years(text)

@@ -31,7 +31,7 @@ _SCALE_WORDS = {
 }
 _SCALE = r"(?:\s?(thousand|million|billion|trillion)\b|(k|K|m|M|mn|bn|b|B|tn)\b)"
 _MONEY = re.compile(
-    r"(?<![\w$£€¥])([-+])?([$£€¥])\s?(" + NUM + r")(?:\s?(?:-|to)\s?\2?(" + NUM + r"))?"
+    r"(?<![\w$£€¥])([-+])?([$£€¥])\s?(" + NUM + r")(?:(?:\s?-\s?\2?|\s+to\s+\2)(" + NUM + r"))?"
     + _SCALE + "?"
 )
 _MONEY_CODE = re.compile(r"\b(" + NUM + r")\s?(USD|GBP|EUR|JPY)\b")
@@ -98,7 +98,8 @@ _UNITS = {
     "kHz": ("kilohertz", "kilohertz"), "MHz": ("megahertz", "megahertz"),
     "GHz": ("gigahertz", "gigahertz"), "KB": ("kilobyte", "kilobytes"), "kB": ("kilobyte", "kilobytes"),
     "MB": ("megabyte", "megabytes"), "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"),
-    "ms": ("millisecond", "milliseconds"), "sec": ("second", "seconds"), "min": ("minute", "minutes"),
+    "ms": ("millisecond", "milliseconds"), "sec": ("second", "seconds"), "secs": ("second", "seconds"),
+    "min": ("minute", "minutes"), "mins": ("minute", "minutes"),
     "hr": ("hour", "hours"), "hrs": ("hour", "hours"), "h": ("hour", "hours"),
     "ml": ("milliliter", "milliliters"), "mL": ("milliliter", "milliliters"), "L": ("liter", "liters"),
     "W": ("watt", "watts"), "kW": ("kilowatt", "kilowatts"), "MW": ("megawatt", "megawatts"),
@@ -153,7 +154,7 @@ _ORDINAL = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th|ST|ND|RD|TH)\b")
 _NUMBER_SIGN = re.compile(r"(?<!\w)#\s?(?=\d)")
 _NUMBER_ABBR = re.compile(r"\b(No|no|NO|Nos|nos)\.\s?(?=\d)")
 _PAGE_ABBR = re.compile(r"\b(pp?)\.\s?(?=\d)")
-_RANGE = re.compile(r"(?<=\d)-(?=\d)")
+_RANGE = re.compile(r"([$£€¥]?)(\d[\d,.]*)-(?=\d)")
 _NEGATIVE = re.compile(r"(?<![\w.,)])-(?=\.?\d)")
 _PLUS = re.compile(r"(?<![\w.,)])\+(?=\.?\d)")
 _MIXED_FRACTION = re.compile(r"\b(\d+)\s+(\d+)/(\d+)\b")
@@ -169,7 +170,7 @@ _FRACTION_DENOMINATORS = frozenset(range(2, 11)) | {16, 32, 64, 100}
 
 def _phone(m: re.Match[str]) -> str:
     groups = [g for g in m.groups() if g]
-    return ", ".join(nw.digits(g) for g in groups) + ","
+    return ", ".join(nw.digits(g) for g in groups)
 
 
 def _proper_fraction(num: str, den: str) -> str | None:
@@ -195,16 +196,24 @@ def _decimal(m: re.Match[str]) -> str:
     return head + " ".join(f"point {nw.digits(p)}" for p in parts)
 
 
-def expand_numbers(text: str) -> str:
-    """Phone numbers, #5 / No. 5, ordinals, ranges, signs, fractions, decimals, integers."""
+def expand_ranges(text: str) -> str:
+    """Phone numbers, then "10-20" -> "10 to 20", "-5" -> "minus 5", "+5" -> "plus 5".
+
+    Runs before money and units so that "$10-20" and "10-20%" keep their unit.
+    """
     text = _PHONE.sub(_phone, text)
+    # "$10-20" is left whole for the money rule, which puts the unit last.
+    text = _RANGE.sub(lambda m: m.group(0) if m.group(1) else f"{m.group(2)} to ", text)
+    text = _NEGATIVE.sub("minus ", text)
+    return _PLUS.sub("plus ", text)
+
+
+def expand_numbers(text: str) -> str:
+    """#5 / No. 5, ordinals, fractions, dimensions, decimals and integers."""
     text = _NUMBER_SIGN.sub("number ", text)
     text = _NUMBER_ABBR.sub(lambda m: "numbers " if m.group(1).lower() == "nos" else "number ", text)
     text = _PAGE_ABBR.sub(lambda m: "pages " if m.group(1) == "pp" else "page ", text)
     text = _ORDINAL.sub(lambda m: nw.ordinal(int(m.group(1).replace(",", ""))), text)
-    text = _RANGE.sub(" to ", text)
-    text = _NEGATIVE.sub("minus ", text)
-    text = _PLUS.sub("plus ", text)
     text = _MIXED_FRACTION.sub(_mixed_fraction, text)
     text = _FRACTION.sub(_fraction, text)
     text = _TIMES.sub(" by ", text)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 
 from ..diffusion.sampler import ddim_sample, q_sample
 from ..diffusion.schedule import make_schedule, uniform_timesteps
@@ -91,11 +90,12 @@ class TeacherModule(L.LightningModule):
         """Generated normalized mel [B, M, T] aligned frame by frame with the recording, and its mask."""
         model = model or self.ema.module
         durations = model.condition_train(batch).durations
-        cond, mask, _, _ = model.condition_infer(batch["phonemes"], batch["phoneme_lengths"], durations=durations)
+        cond, mask, _, _ = model.condition_infer(batch["phonemes"], batch["phoneme_lengths"], durations=durations,
+                                                 max_len=batch["mel"].shape[-1])
         gen = torch.Generator(device="cpu").manual_seed(seed)
         noise = torch.randn(batch["mel"].shape, generator=gen).to(self.device)
-        mel = ddim_sample(lambda z, t, i: model.denoiser(z, t, cond, mask), self.schedule,
-                          uniform_timesteps(steps), batch["mel"].shape, noise=noise, mask=mask)
+        mel = ddim_sample(model.denoise_fn(cond, mask), self.schedule, uniform_timesteps(steps),
+                          batch["mel"].shape, noise=noise, mask=mask)
         return mel, mask
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:

@@ -26,7 +26,9 @@ def gaussian_teacher(mu, s, schedule):
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES, ids=lambda s: s.name)
-@pytest.mark.parametrize("teacher_steps", [uniform_timesteps(8), uniform_timesteps(2), [1.0, 0.8, 0.55, 0.4, 0.2, 0.05]])
+@pytest.mark.parametrize(
+    "teacher_steps", [uniform_timesteps(8), uniform_timesteps(2), [1.0, 0.8, 0.55, 0.4, 0.2, 0.05]]
+)
 def test_student_on_target_reproduces_teacher(schedule, teacher_steps):
     mu = torch.linspace(-1, 1, 5).reshape(1, 5, 1)
     teacher = gaussian_teacher(mu, 0.7, schedule)

@@ -60,6 +60,8 @@ def test_factory_and_sequences():
     assert make_schedule("cosine") == CosineSchedule()
     assert make_schedule("vpsde", beta_max=20.0) == VPSDESchedule(beta_max=20.0)
     assert make_schedule("vpsde").to_dict() == {"name": "vpsde", "beta_min": 0.1, "beta_max": 40.0}
+    for sch in SCHEDULES:
+        assert make_schedule(**sch.to_dict()) == sch
     with pytest.raises(ValueError, match="unknown schedule"):
         make_schedule("linear")
     assert uniform_timesteps(4) == [1.0, 0.75, 0.5, 0.25]

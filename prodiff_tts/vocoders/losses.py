@@ -1,0 +1,73 @@
+"""HiFi-GAN losses: mel L1 (weight 45), feature matching (×2), least-squares adversarial."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..audio.config import AudioConfig
+from ..audio.mel import MelSpectrogram
+
+__all__ = [
+    "MelL1Loss",
+    "feature_matching_loss",
+    "discriminator_loss",
+    "generator_adversarial_loss",
+]
+
+
+class MelL1Loss(nn.Module):
+    """L1 between natural-log mels of generated and reference audio, times ``weight`` (45 in HiFi-GAN).
+
+    ``fmax`` of the loss mel defaults to Nyquist (HiFi-GAN's ``fmax_for_loss: null``) so the generator is
+    also penalised above the 8 kHz of the conditioning mel; pass ``fmax=config.fmax`` to match the input.
+    """
+
+    def __init__(self, config: AudioConfig, weight: float = 45.0, fmax: float | None = None) -> None:
+        super().__init__()
+        self.weight = float(weight)
+        self.mel = MelSpectrogram(replace(config, fmax=float(fmax) if fmax is not None else config.sample_rate / 2))
+
+    def forward(self, wav_hat: torch.Tensor, wav: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            target = self.mel(wav.float())
+        return self.weight * F.l1_loss(self.mel(wav_hat.float()), target)
+
+
+def feature_matching_loss(fmap_real: Sequence[Sequence[torch.Tensor]], fmap_fake: Sequence[Sequence[torch.Tensor]]) -> torch.Tensor:
+    """2 × Σ over sub-discriminators and layers of mean |real - fake| (real features are constants)."""
+    loss = 0.0
+    for dr, dg in zip(fmap_real, fmap_fake):
+        for rl, gl in zip(dr, dg):
+            loss = loss + torch.mean(torch.abs(rl.detach() - gl))
+    return 2.0 * loss
+
+
+def discriminator_loss(
+    real_scores: Sequence[torch.Tensor], fake_scores: Sequence[torch.Tensor]
+) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    """LSGAN: Σ mean((1 - D(real))²) + mean(D(fake)²). Returns (loss, real terms, fake terms (detached))."""
+    loss = 0.0
+    r_losses, g_losses = [], []
+    for dr, dg in zip(real_scores, fake_scores):
+        r = torch.mean((1.0 - dr.float()) ** 2)
+        g = torch.mean(dg.float() ** 2)
+        loss = loss + r + g
+        r_losses.append(r.detach())
+        g_losses.append(g.detach())
+    return loss, r_losses, g_losses
+
+
+def generator_adversarial_loss(fake_scores: Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """LSGAN: Σ mean((1 - D(fake))²). Returns (loss, per sub-discriminator terms)."""
+    loss = 0.0
+    terms = []
+    for dg in fake_scores:
+        t = torch.mean((1.0 - dg.float()) ** 2)
+        terms.append(t)
+        loss = loss + t
+    return loss, terms
