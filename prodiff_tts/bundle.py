@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 import yaml
-from safetensors import SafetensorsError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .audio import AudioConfig, atomic_write
@@ -117,7 +117,7 @@ def load_weights(path: Path) -> dict[str, torch.Tensor]:
         raise BundleError(f"missing weights file: {path}")
     try:
         return load_file(str(path))
-    except (SafetensorsError, OSError, ValueError, RuntimeError) as e:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise BundleError(f"corrupted weights file {path}: {str(e).splitlines()[0]}") from None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -13,7 +15,9 @@ F0_CEIL = 600.0
 
 def extract_f0(wav: np.ndarray, config: AudioConfig, f0_floor: float = F0_FLOOR, f0_ceil: float = F0_CEIL) -> np.ndarray:
     """F0 in Hz per mel frame (``len(wav) // hop`` values), 0 where unvoiced."""
-    import pyworld  # imported here: it is only needed while preparing data
+    with warnings.catch_warnings():  # pyworld imports the deprecated pkg_resources
+        warnings.simplefilter("ignore")
+        import pyworld  # imported here: it is only needed while preparing data
 
     x = wav.astype(np.float64)
     period_ms = 1000.0 * config.hop_length / config.sample_rate

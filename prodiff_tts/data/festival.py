@@ -454,6 +454,8 @@ def build_festival_corpus(
     norm = normalize or (lambda s: s)
     for sub in ("wavs", "alignments"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
+        for stale in (out_dir / sub).glob(".*.tmp*"):  # left by a killed build
+            stale.unlink(missing_ok=True)
 
     failures: list[tuple[str, str, str]] = []
     items: list[_Item] = []

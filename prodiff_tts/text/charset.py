@@ -44,8 +44,11 @@ def _fold_char(ch: str) -> str:
         return _PUNCTUATION[ch]
     if ch in _LETTERS:
         return _LETTERS[ch]
-    if unicodedata.category(ch) == "Zs":
+    category = unicodedata.category(ch)
+    if category == "Zs":
         return " "
+    if category in ("Zl", "Zp"):
+        return "\n"
     base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
     if base.isascii() and base:
         return base

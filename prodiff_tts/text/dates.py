@@ -112,7 +112,9 @@ _MONTH_YEAR = re.compile(r"\b" + _MONTH + r",?\s+(\d{4})\b")
 
 def _year_or_number(s: str) -> str:
     n = int(s)
-    return nw.year(n) if len(s) == 4 else nw.two_digit(n)
+    if len(s) == 4:
+        return nw.year(n)
+    return "two thousand" if n == 0 else nw.two_digit(n)  # "5/2/21" -> "twenty one"
 
 
 def _date(month: str, day: str, year: str | None) -> str:

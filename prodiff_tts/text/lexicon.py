@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 
 Pronunciation = tuple[str, ...]
 
@@ -38,7 +39,8 @@ def cmudict() -> Mapping[str, tuple[Pronunciation, ...]]:
             continue
         head, *phones = line.split()
         entries.setdefault(_VARIANT.sub("", head), []).append(tuple(phones))
-    return {word: tuple(prons) for word, prons in entries.items()}
+    # Read-only view: the cached dictionary is shared by every caller.
+    return MappingProxyType({word: tuple(prons) for word, prons in entries.items()})
 
 
 def _strip_stress(pron: Pronunciation) -> tuple[str, ...]:

@@ -61,7 +61,7 @@ def build_trainer(trainer_cfg: DictConfig, run_dir: str | Path, extra_callbacks:
         limit_val_batches=trainer_cfg.limit_val_batches,
         log_every_n_steps=int(trainer_cfg.log_every_n_steps),
         gradient_clip_val=trainer_cfg.get("gradient_clip_val"),
-        logger=CSVLogger(save_dir=str(run_dir), name="logs", version=""),
+        logger=CSVLogger(save_dir=str(run_dir), name="logs"),  # version_N per (re)start: resume keeps old logs
         callbacks=callbacks,
         default_root_dir=str(run_dir),
         use_distributed_sampler=False,  # our length-bucketed batch sampler shards across ranks itself

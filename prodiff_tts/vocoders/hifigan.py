@@ -282,17 +282,26 @@ class _MultiDiscriminator(nn.Module):
 
 
 class DiscriminatorP(nn.Module):
-    def __init__(self, period: int, kernel_size: int = 5, stride: int = 3, use_spectral_norm: bool = False):
+    def __init__(
+        self,
+        period: int,
+        kernel_size: int = 5,
+        stride: int = 3,
+        use_spectral_norm: bool = False,
+        channels: Sequence[int] = (32, 128, 512, 1024, 1024),
+    ):
         super().__init__()
         self.period = period
         norm = spectral_norm if use_spectral_norm else weight_norm
-        chans = [1, 32, 128, 512, 1024]
+        if len(channels) != 5:
+            raise ValueError(f"DiscriminatorP needs 5 channel counts, got {list(channels)}")
+        chans = [1, *channels]
         pad = (_get_padding(5, 1), 0)
         self.convs = nn.ModuleList(
             [norm(nn.Conv2d(chans[i], chans[i + 1], (kernel_size, 1), (stride, 1), padding=pad)) for i in range(4)]
-            + [norm(nn.Conv2d(1024, 1024, (kernel_size, 1), 1, padding=(2, 0)))]
+            + [norm(nn.Conv2d(chans[4], chans[5], (kernel_size, 1), 1, padding=(2, 0)))]
         )
-        self.conv_post = norm(nn.Conv2d(1024, 1, (3, 1), 1, padding=(1, 0)))
+        self.conv_post = norm(nn.Conv2d(chans[5], 1, (3, 1), 1, padding=(1, 0)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         fmap = []
@@ -311,10 +320,13 @@ class DiscriminatorP(nn.Module):
 
 
 class MultiPeriodDiscriminator(_MultiDiscriminator):
-    def __init__(self, periods: Sequence[int] = (2, 3, 5, 7, 11)):
+    """HiFi-GAN's MPD. ``channels`` (default: the paper's 32, 128, 512, 1024, 1024) can be narrowed for
+    cheap CPU training."""
+
+    def __init__(self, periods: Sequence[int] = (2, 3, 5, 7, 11), channels: Sequence[int] = (32, 128, 512, 1024, 1024)):
         super().__init__()
         self.periods = list(periods)
-        self.discriminators = nn.ModuleList(DiscriminatorP(p) for p in self.periods)
+        self.discriminators = nn.ModuleList(DiscriminatorP(p, channels=channels) for p in self.periods)
 
 
 class DiscriminatorS(nn.Module):

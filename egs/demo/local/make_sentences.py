@@ -478,7 +478,7 @@ def templated_sentences(rng: random.Random, n: int, exclude: Iterable[str] = ())
     seen = {s.lower() for s in exclude}
     out: list[str] = []
     while len(out) < n:
-        s = _templated(rng)
+        s = re.sub(r"\.\.$", ".", _templated(rng))  # "... at 9:15 p.m.." -> "... p.m."
         if s.lower() in seen or not MIN_WORDS <= len(s.split()) <= MAX_WORDS:
             continue
         seen.add(s.lower())

