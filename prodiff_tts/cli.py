@@ -188,6 +188,33 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_distill(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("distill", help="progressive distillation: teacher=<ckpt> [overrides]",
+                       description="Halve the DDIM steps per round (distill.start_steps -> distill.final_steps). "
+                                   "Hydra overrides as for `tts train`; `teacher=X` is short for distill.teacher=X.")
+    p.add_argument("overrides", nargs="*")
+    p.set_defaults(func=_run_distill)
+
+
+def _run_distill(args: argparse.Namespace) -> int:
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from .training.run import train
+
+    overrides = [f"distill.{o}" if o.startswith("teacher=") else o for o in args.overrides]
+    if not any(o.startswith("distill.teacher=") for o in overrides):
+        raise CLIError("give the teacher checkpoint: tts distill teacher=RUN/checkpoints/last.ckpt")
+    if not any(o.startswith("run_dir=") for o in overrides):
+        overrides.append("run_dir=exp/distill")
+    try:
+        path = train(["task=distill", *overrides])
+    except (HydraException, OmegaConfBaseException) as e:
+        raise CLIError(f"bad configuration: {str(e).strip().splitlines()[0]}") from None
+    print(f"students and tables in {path}/")
+    return 0
+
+
 def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="teacher checkpoint -> voice bundle (safetensors)")
     p.add_argument("checkpoint", type=Path)
@@ -206,7 +233,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
 # --- main ------------------------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_export, _add_synthesize]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_export, _add_synthesize]
 
 
 def build_parser() -> argparse.ArgumentParser:

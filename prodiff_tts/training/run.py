@@ -76,7 +76,13 @@ def train_teacher(cfg: DictConfig) -> Path:
     return last_checkpoint(run_dir) or run_dir
 
 
-TASKS = {"teacher": train_teacher}
+def distill(cfg: DictConfig) -> Path:
+    from .distill import run_distillation
+
+    return run_distillation(cfg)
+
+
+TASKS = {"teacher": train_teacher, "distill": distill}
 
 
 def train(overrides: Sequence[str]) -> Path:

@@ -2,8 +2,9 @@
 
 Recipe (HiFi-GAN): generator and discriminators each with AdamW (lr 2e-4, betas (0.8, 0.99)), LR ×0.999
 per epoch (or every ``lr_decay_every`` generator steps); generator loss = 45 × mel L1 + 2 × feature
-matching + LSGAN adversarial. ``mel_only_steps`` trains the generator on the mel loss alone for the
-first N steps (no discriminator work at all: fast start on CPU), then the GAN losses switch on.
+matching + LSGAN adversarial (+ optionally Parallel WaveGAN's multi-resolution STFT loss,
+``stft_weight``). ``mel_only_steps`` trains the generator on the reconstruction losses alone for the
+first N steps (no discriminator work at all: a fast start on CPU), then the GAN losses switch on.
 
 Discriminators per vocoder: HiFi-GAN uses MPD + MSD (paper); the iSTFT model uses MPD + the multi-
 resolution spectrogram discriminator (MRD), as Vocos does.
@@ -37,7 +38,13 @@ from ..audio.mel import MelSpectrogram
 from ..vocoders.base import Vocoder
 from ..vocoders.hifigan import MultiPeriodDiscriminator, MultiResolutionDiscriminator, MultiScaleDiscriminator
 from ..vocoders.io import build_vocoder, save_vocoder
-from ..vocoders.losses import MelL1Loss, discriminator_loss, feature_matching_loss, generator_adversarial_loss
+from ..vocoders.losses import (
+    MelL1Loss,
+    MultiResolutionSTFTLoss,
+    discriminator_loss,
+    feature_matching_loss,
+    generator_adversarial_loss,
+)
 
 __all__ = [
     "VocoderLightningModule",
@@ -88,6 +95,7 @@ class VocoderLightningModule(L.LightningModule):
         adv_weight: float = 1.0,
         adv_weights: Mapping[str, float] | None = None,
         loss_fmax: float | None = None,
+        stft_weight: float = 0.0,
         mel_only_steps: int = 0,
         grad_clip: float | None = None,
         val_log_clips: int = 2,
@@ -102,6 +110,7 @@ class VocoderLightningModule(L.LightningModule):
         self.generator: Vocoder = build_vocoder(str(generator["name"]), **gen_kwargs)
         self.discriminators = build_discriminators(list(discriminators), discriminator_kwargs)
         self.mel_loss = MelL1Loss(self.audio_config, weight=1.0, fmax=loss_fmax)
+        self.stft_loss = MultiResolutionSTFTLoss() if stft_weight > 0 else None
         self.val_mel = MelSpectrogram(self.audio_config)
         self.adv_weights = {n: float((adv_weights or {}).get(n, 1.0)) for n in self.discriminators}
 
@@ -184,6 +193,10 @@ class VocoderLightningModule(L.LightningModule):
         self.toggle_optimizer(opt_g)
         mel_l1 = self.mel_loss(y_hat, wav)
         loss_g = hp.mel_weight * mel_l1
+        if self.stft_loss is not None:
+            stft = self.stft_loss(y_hat, wav)
+            loss_g = loss_g + hp.stft_weight * stft
+            logs["train/stft"] = stft.detach()
         if gan:
             adv_total, fm_total = 0.0, 0.0
             for name, disc in self.discriminators.items():
@@ -460,6 +473,7 @@ def train_vocoder(cfg: Any) -> Path:
         adv_weight=float(loss.get("adv_weight", 1.0)),
         adv_weights=loss.get("adv_weights") or None,
         loss_fmax=loss.get("fmax"),
+        stft_weight=float(loss.get("stft_weight", 0.0)),
         mel_only_steps=int(_get(v, "mel_only_steps", 0)),
         grad_clip=optim.get("grad_clip"),
         val_log_clips=int(_get(v, "val_log_clips", 2)),

@@ -1,4 +1,5 @@
-"""HiFi-GAN losses: mel L1 (weight 45), feature matching (×2), least-squares adversarial."""
+"""HiFi-GAN losses: mel L1 (weight 45), feature matching (×2), least-squares adversarial; and Parallel
+WaveGAN's multi-resolution STFT loss (optional, for fast CPU training)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ __all__ = [
     "feature_matching_loss",
     "discriminator_loss",
     "generator_adversarial_loss",
+    "MultiResolutionSTFTLoss",
 ]
 
 
@@ -71,3 +73,33 @@ def generator_adversarial_loss(fake_scores: Sequence[torch.Tensor]) -> tuple[tor
         terms.append(t)
         loss = loss + t
     return loss, terms
+
+
+class MultiResolutionSTFTLoss(nn.Module):
+    """Parallel WaveGAN's auxiliary loss: mean over STFT resolutions of spectral convergence + L1 of log
+    magnitudes. Resolutions that differ from the synthesis frame penalise phase that is inconsistent
+    between overlapping frames, which the single-resolution mel loss sees only weakly; cheap on CPU."""
+
+    def __init__(
+        self,
+        resolutions: Sequence[Sequence[int]] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240)),
+    ) -> None:
+        super().__init__()
+        self.resolutions = [tuple(int(v) for v in r) for r in resolutions]
+        for i, (_, _, win) in enumerate(self.resolutions):
+            self.register_buffer(f"window{i}", torch.hann_window(win), persistent=False)
+
+    def _mag(self, x: torch.Tensor, i: int) -> torch.Tensor:
+        n_fft, hop, win = self.resolutions[i]
+        spec = torch.stft(x, n_fft, hop, win, window=getattr(self, f"window{i}"), return_complex=True)
+        return spec.abs().clamp(min=1e-7)
+
+    def forward(self, wav_hat: torch.Tensor, wav: torch.Tensor) -> torch.Tensor:
+        loss = 0.0
+        for i in range(len(self.resolutions)):
+            with torch.no_grad():
+                ref = self._mag(wav.float(), i)
+            est = self._mag(wav_hat.float(), i)
+            sc = torch.linalg.norm(ref - est, dim=(-2, -1)) / torch.linalg.norm(ref, dim=(-2, -1)).clamp(min=1e-7)
+            loss = loss + sc.mean() + F.l1_loss(torch.log(est), torch.log(ref))
+        return loss / len(self.resolutions)

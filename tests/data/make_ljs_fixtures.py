@@ -46,6 +46,22 @@ SENTENCES = [
     "Quick, grab the umbrella!",
     "It happened on May 5th, 2021.",
 ]
+BAD_README = """# ljs_bad: an LJSpeech-format corpus with broken entries
+
+Rebuilt by `tests/data/make_ljs_fixtures.py`. `tts prepare` must skip and report
+every BAD row (with its ID and reason) and keep the four good TINY rows.
+
+| row | defect | wav |
+|---|---|---|
+| TINY-00001, -00003, -00005, -00013 | none (copies from ljs_tiny, with alignments) | good |
+| BAD-01 | the wav file is missing | absent |
+| BAD-02 | the wav file is empty (0 bytes, no header) | 0 bytes |
+| BAD-03 | the wav has a valid header and zero samples | 44 bytes |
+| BAD-04 | the wav is stereo (22050 Hz, 16-bit, 2 channels) | stereo |
+| BAD-05 | the row has two columns (no normalized text) | good |
+| BAD-06 | the line is Latin-1, not UTF-8 ("café" as byte 0xE9) | good |
+"""
+
 GOOD_IN_BAD = ["TINY-00001", "TINY-00003", "TINY-00005", "TINY-00013"]
 
 
@@ -90,6 +106,7 @@ def build_bad() -> None:
     shutil.copy(good_wav, BAD / "wavs" / "BAD-06.wav")
     lines.append("BAD-06|The caf\u00e9 is not UTF-8.|the caf\u00e9 is not utf eight .".encode("latin-1"))
     (BAD / "metadata.csv").write_bytes(b"\n".join(lines) + b"\n")
+    (BAD / "README.md").write_text(BAD_README, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Demo voice: a Festival-built LJSpeech-format corpus (cmu_us_slt_arctic_hts), trained end to end on CPU.
+#   bash egs/demo/run.sh [--stage N] [--stop-stage M] [--dry-run]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+CORPUS="$here/data/corpus"
+DATA="$here/data/prepared"
+EXP="$here/exp"
+JOBS="${JOBS:-2}"
+TEACHER_EXPERIMENT=demo
+VOCODER_EXPERIMENT=vocoder_demo
+VOICE=slt_demo
+BUNDLE="$here/exp/bundle"
+
+corpus_stage() {
+  run bash "$here/local/build_corpus.sh"
+}
+
+source "$here/../../recipes/pipeline.sh"
