@@ -215,6 +215,54 @@ def _run_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_search(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="evolutionary search of timesteps and layer masks: model=<ckpt|bundle> steps=K",
+                       description="Two-stage AutoDiffusion-style search for a K-step schedule; writes schedule.json. "
+                                   "Hydra overrides; `model=` and `steps=` are short for search.model / search.steps.")
+    p.add_argument("overrides", nargs="*")
+    p.set_defaults(func=_run_search)
+
+
+def _run_search(args: argparse.Namespace) -> int:
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from .search.run import SearchSettings, run_search
+    from .training.run import compose_config
+
+    short = ("model=", "steps=")
+    overrides = [f"search.{o}" if o.startswith(short) else o for o in args.overrides]
+    if not any(o.startswith("run_dir=") for o in overrides):
+        overrides.append("run_dir=exp/search")
+    try:
+        cfg = compose_config(overrides)
+        sc = OmegaConf.to_container(cfg.search, resolve=True)
+        if not sc.pop("model"):
+            raise CLIError("give the model: tts search model=<teacher checkpoint or bundle> steps=K")
+        out = sc.pop("out")
+        settings = SearchSettings(**sc)
+    except (HydraException, OmegaConfBaseException, TypeError) as e:
+        raise CLIError(f"bad configuration: {str(e).strip().splitlines()[0]}") from None
+    r = run_search(cfg.search.model, cfg.data.dir, settings, cfg.run_dir, out, progress=sys.stderr.isatty())
+    print(f"{r['denoiser']} at {r['steps']} steps, fitness on {r['held_out']['items']} '{r['held_out']['split']}' "
+          f"utterances (lower is better):")
+    print("| schedule | timesteps | fitness | mel L1 | Frechet | layer evals |")
+    print("|---|---|---|---|---|---|")
+    rows = [("uniform", r["uniform"], None), ("searched", r["searched"], None)]
+    if "layer_skipping" in r:
+        ls = r["layer_skipping"]
+        rows.append(("searched + layer skipping", ls, f"{sum(map(sum, ls['layer_masks']))}/{ls['max_layer_evaluations']}"))
+    for name, d, evals in rows:
+        ts = ", ".join(f"{t:.3f}" for t in d["timesteps"])
+        print(f"| {name} | {ts} | {d['fitness']:.4f} | {d['mel_l1']:.4f} | {d['frechet']:.2f} | {evals or 'all'} |")
+    if "layer_skipping" in r:
+        print(f"layer skipping saves {100 * r['layer_skipping']['flops_saved']:.1f}% of denoiser FLOPs; "
+              f"{'used' if r['layer_masks'] else 'not used (worse than uniform)'} by synthesis")
+    print(f"{r['fitness_evaluations']} candidates evaluated in {r['search_seconds']} s; written to {r['written_to']}")
+    return 0
+
+
 def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="teacher checkpoint -> voice bundle (safetensors)")
     p.add_argument("checkpoint", type=Path)
@@ -233,7 +281,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
 # --- main ------------------------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_export, _add_synthesize]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_search, _add_export, _add_synthesize]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -169,6 +169,24 @@ def read_alignment(path: str | os.PathLike[str]) -> list[tuple[float, str]]:
     return out
 
 
+def _merge_festival_words(words: Sequence[tuple[float, str]]) -> list[tuple[float, str]]:
+    """Make Festival's word list match the text's tokens and keep end times non-decreasing.
+
+    Festival splits a possessive ("company's" -> "company", "'s") and gives the "'s"
+    word no segments, so its end time reads 0.0; it is joined back to the word before.
+    Any other word without segments gets the previous word's end (zero duration).
+    """
+    out: list[tuple[float, str]] = []
+    for t, label in words:
+        if out and label.startswith("'"):
+            out[-1] = (max(out[-1][0], t), out[-1][1] + label)
+        elif out and t < out[-1][0]:
+            out.append((out[-1][0], label))
+        else:
+            out.append((t, label))
+    return out
+
+
 def _format_alignment(items: Sequence[tuple[float, str]]) -> str:
     return "".join(f"{t:.4f}\t{label}\n" for t, label in items)
 
@@ -396,7 +414,7 @@ def _synthesize(fest: _Festival, item: _Item, out_dir: Path, tmp_dir: Path, samp
     if sr_in != sample_rate:
         audio = soxr.resample(audio, sr_in, sample_rate, quality="VHQ")
     audio = np.clip(audio, -1.0, 32767 / 32768)
-    words = parse_festival_labels(raw_words.read_text(encoding="utf-8", errors="replace"))
+    words = _merge_festival_words(parse_festival_labels(raw_words.read_text(encoding="utf-8", errors="replace")))
     segs = parse_festival_labels(raw_segs.read_text(encoding="utf-8", errors="replace"))
     if not words or not segs:
         raise RuntimeError("Festival returned no word or segment labels")
@@ -596,5 +614,5 @@ def build_festival_corpus(
     )
     _atomic_write_text(out_dir / "build_summary.json", json.dumps(summary.to_dict(), indent=2) + "\n")
     if show_progress:
-        Console().print(str(summary), highlight=False, markup=False)
+        print(str(summary), flush=True)
     return summary

@@ -224,10 +224,15 @@ class VocoderLightningModule(L.LightningModule):
         self.log_dict(logs, batch_size=bs)
 
     def _schedulers(self) -> list:
+        """The schedulers to step now: the discriminator's only once it trains (its decay starts with the
+        GAN phase)."""
         s = self.lr_schedulers()
         if s is None:
             return []
-        return list(s) if isinstance(s, (list, tuple)) else [s]
+        s = list(s) if isinstance(s, (list, tuple)) else [s]
+        if len(s) > 1 and self.gen_step <= self._gan_start():
+            s = s[:1]
+        return s
 
     def on_train_epoch_end(self) -> None:
         if not self.hparams.lr_decay_every:
@@ -515,7 +520,7 @@ def train_vocoder(cfg: Any) -> Path:
         auto_insert_metric_name=False,
         enable_version_counter=False,
     )
-    loggers: list = [CSVLogger(save_dir=str(run_dir), name="logs", version="")]
+    loggers: list = [CSVLogger(save_dir=str(run_dir), name="logs")]  # version_N per (re)start: resuming never overwrites
     try:
         import tensorboard  # noqa: F401
 

@@ -15,6 +15,7 @@ import soundfile as sf
 from prodiff_tts.data.festival import (
     BuildSummary,
     FestivalNotFoundError,
+    _merge_festival_words,
     _scheme_string,
     build_festival_corpus,
     check_festival,
@@ -53,6 +54,15 @@ def test_parse_festival_labels() -> None:
     assert parse_festival_labels("#\n") == []
     with pytest.raises(ValueError):
         parse_festival_labels("#\n0.1 100\n")
+
+
+def test_possessive_words_are_merged() -> None:
+    # Festival splits "company's" and gives "'s" no segments (end time 0.0).
+    festival = [(0.95, "fundamentals"), (1.43, "a"), (2.075, "company"), (0.0, "'s"), (2.485, "growth")]
+    assert _merge_festival_words(festival) == [
+        (0.95, "fundamentals"), (1.43, "a"), (2.075, "company's"), (2.485, "growth")
+    ]
+    assert _merge_festival_words([(0.5, "a"), (0.0, "b"), (0.9, "c")]) == [(0.5, "a"), (0.5, "b"), (0.9, "c")]
 
 
 def test_read_alignment(tmp_path: Path) -> None:
@@ -210,7 +220,7 @@ def test_sentence_list_is_regenerated_exactly() -> None:
 @needs_festival
 def test_build_two_sentences_and_resume(tmp_path: Path) -> None:
     out = tmp_path / "corpus"
-    sentences = ['He said "hello" twice.', "Dr. Who paid 5 dollars!"]
+    sentences = ['He said "hello" to the company\'s boss.', "Dr. Who paid 5 dollars!"]
 
     def normalize(s: str) -> str:  # stand-in for the project's frontend
         return " ".join(s.replace('"', "").replace("Dr.", "doctor").replace("5", "five").lower().split())
@@ -220,7 +230,7 @@ def test_build_two_sentences_and_resume(tmp_path: Path) -> None:
     assert summary.audio_seconds > 1.0 and summary.clips_per_second > 0
     rows = _metadata(out / "metadata.csv")
     assert rows == [
-        ["DEMO-00001", sentences[0], "he said hello twice."],
+        ["DEMO-00001", sentences[0], "he said hello to the company's boss."],
         ["DEMO-00002", sentences[1], "doctor who paid five dollars!"],
     ]
     for clip_id, _, _ in rows:
@@ -228,7 +238,9 @@ def test_build_two_sentences_and_resume(tmp_path: Path) -> None:
         assert (info.samplerate, info.channels, info.subtype) == (22050, 1, "PCM_16")
         segs = read_alignment(out / "alignments" / f"{clip_id}.segs")
         assert segs[-1][0] == pytest.approx(info.frames / info.samplerate, abs=0.02)
-    assert [w for _, w in read_alignment(out / "alignments" / "DEMO-00001.words")] == ["he", "said", "hello", "twice"]
+    assert [w for _, w in read_alignment(out / "alignments" / "DEMO-00001.words")] == [
+        "he", "said", "hello", "to", "the", "company's", "boss"
+    ]
     assert not (out / ".festival_tmp").exists()
 
     # Resume: nothing to do. Then a changed normalization re-synthesizes only what changed.

@@ -43,6 +43,15 @@ TINY = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one thread is faster, and the CPU is shared."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def tiny(name: str) -> Vocoder:
     torch.manual_seed(0)
     return build_vocoder(name, **TINY[name]).eval()
@@ -55,17 +64,17 @@ def test_registry_names() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
-@pytest.mark.parametrize("frames", [1, 7, 33])
-def test_output_length_is_frames_times_hop(name: str, frames: int) -> None:
+def test_output_length_is_frames_times_hop(name: str) -> None:
     voc = tiny(name)
-    mel = torch.randn(2, AC.n_mels, frames) - 5.0
-    with torch.no_grad():
-        wav = voc(mel)
-        one = voc(mel[0])
-    assert wav.shape == (2, frames * AC.hop_length)
-    assert one.shape == (frames * AC.hop_length,)
-    assert wav.abs().max() <= 1.0
     assert isinstance(voc, VocoderLike) and voc.audio_config == AC
+    for frames in (1, 7, 33):
+        mel = torch.randn(2, AC.n_mels, frames) - 5.0
+        with torch.no_grad():
+            wav = voc(mel)
+            one = voc(mel[0])
+        assert wav.shape == (2, frames * AC.hop_length)
+        assert one.shape == (frames * AC.hop_length,)
+        assert wav.abs().max() <= 1.0
 
 
 def test_wrong_mel_shape_is_an_error() -> None:
@@ -76,7 +85,7 @@ def test_wrong_mel_shape_is_an_error() -> None:
 def test_presets_have_the_papers_sizes() -> None:
     n = {k: sum(p.numel() for p in HiFiGANGenerator.from_preset(k).parameters()) for k in HIFIGAN_PRESETS}
     # Kong et al. 2020, Table 1: 13.92 M, 0.92 M, 1.46 M parameters
-    assert round(n["v1"] / 1e6, 2) == 13.94 or abs(n["v1"] / 1e6 - 13.92) < 0.05
+    assert abs(n["v1"] / 1e6 - 13.92) < 0.05
     assert abs(n["v2"] / 1e6 - 0.92) < 0.02
     assert abs(n["v3"] / 1e6 - 1.46) < 0.02
     assert math.prod(HIFIGAN_PRESETS["v3"]["upsample_rates"]) == AC.hop_length
@@ -91,7 +100,7 @@ def test_hop_mismatch_is_an_error() -> None:
 def test_chunked_equals_unchunked(name: str) -> None:
     voc = tiny(name)
     torch.manual_seed(1)
-    mel = torch.randn(2, AC.n_mels, 150) * 1.5 - 5.0
+    mel = torch.randn(2, AC.n_mels, 100) * 1.5 - 5.0
     full = voc(mel)
     chunked = voc.infer_chunked(mel, chunk_frames=48, overlap_frames=24, chunks_per_batch=2)
     assert chunked.shape == full.shape
@@ -141,7 +150,7 @@ def test_reference_checkpoint_keys_convert() -> None:
     "disc, n_sub, n_fmap",
     [
         (lambda: MultiPeriodDiscriminator(channels=(4, 8, 16, 16, 16)), 5, 6),
-        (lambda: MultiScaleDiscriminator(), 3, 8),
+        (lambda: MultiScaleDiscriminator(num_scales=2), 2, 8),
         (lambda: MultiResolutionDiscriminator(channels=4), 3, 6),
     ],
 )

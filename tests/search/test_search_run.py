@@ -1,0 +1,51 @@
+import json
+
+import pytest
+import torch
+
+from prodiff_tts.bench.evaluate import HeldOutSet
+from prodiff_tts.search.evolution import Candidate
+from prodiff_tts.search.fitness import ScheduleFitness, frechet_distance
+from prodiff_tts.search.run import SearchSettings, run_search
+from prodiff_tts.training.distill import load_teacher_checkpoint
+
+
+def test_frechet_distance_zero_for_identical_and_positive_for_shifted():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 4))
+    mu, s = x.mean(0), np.cov(x, rowvar=False)
+    assert frechet_distance(mu, s, mu, s) == pytest.approx(0.0, abs=1e-6)
+    assert frechet_distance(mu + 1.0, s, mu, s) == pytest.approx(4.0, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_stacked_candidates_equal_one_by_one_sampling(trained_tiny, prepared_tiny):
+    model, hp = load_teacher_checkpoint(trained_tiny / "checkpoints" / "last.ckpt")
+    from prodiff_tts.diffusion.schedule import make_schedule
+
+    schedule = make_schedule(hp["diffusion"]["schedule"])
+    held = HeldOutSet(model, prepared_tiny, split="train", items=3, batch_size=2)
+    fit = ScheduleFitness(held, model.denoiser, schedule)
+    cands = [Candidate((1.0, 0.5)), Candidate((0.9, 0.3))]
+    stacked = fit._generate_stacked(cands)
+    for c, mels in zip(cands, stacked):
+        ref = held.generate(model.denoiser, schedule, c.timesteps)
+        for a, b in zip(mels, ref):
+            assert torch.allclose(torch.from_numpy(a), torch.from_numpy(b), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_search_writes_schedule_json_never_worse_than_uniform(trained_tiny, prepared_tiny, tmp_path):
+    s = SearchSettings(steps=2, population=6, iterations=2, stage2_iterations=2, items=2, split="train", top_k=2)
+    out = tmp_path / "schedule.json"
+    r = run_search(trained_tiny / "checkpoints" / "last.ckpt", prepared_tiny, s, tmp_path / "work", out, progress=False)
+    doc = json.loads(out.read_text())
+    entry = doc["schedules"]["teacher:2"]
+    assert entry["searched"]["fitness"] <= entry["uniform"]["fitness"]
+    ls = entry["layer_skipping"]
+    assert sum(map(sum, ls["layer_masks"])) <= ls["budget_layer_evaluations"]
+    assert 0 < ls["flops_saved"] < 1
+    assert r["uniform"]["timesteps"] == [1.0, 0.5]
+    assert (tmp_path / "work" / "search_teacher_k2_stage1.json").is_file()

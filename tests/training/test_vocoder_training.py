@@ -1,0 +1,223 @@
+"""Vocoder training: data module, Lightning module (manual GAN optimisation), train_vocoder, configs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from omegaconf import OmegaConf
+
+import prodiff_tts
+from prodiff_tts.audio import AudioConfig, MelSpectrogram
+from prodiff_tts.training.audio_data import AudioItem, SegmentDataset, VocoderDataModule, read_audio
+from prodiff_tts.training.vocoder import VocoderLightningModule, export_vocoder, train_vocoder
+from prodiff_tts.vocoders import load_vocoder
+
+AC = AudioConfig()
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "ljs_tiny"
+CONFIGS = Path(prodiff_tts.__file__).resolve().parent / "configs"
+TINY_GEN = {"name": "istft", "kwargs": {"dim": 16, "intermediate_dim": 32, "num_layers": 1}}
+TINY_DISC = {"mpd": {"periods": [2, 3], "channels": [4, 4, 8, 8, 8]}, "mrd": {"channels": 4}}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _tone(seconds: float, sr: int, f0: float) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (sum(0.3 / k * np.sin(2 * np.pi * f0 * k * t) for k in range(1, 8)) * 0.8).astype(np.float32)
+
+
+def synthetic_corpus(root: Path, n: int = 5) -> list[Path]:
+    """Short harmonic clips: one at 16 kHz (resampled on reading), one stereo."""
+    (root / "wavs").mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        sr = 16000 if i == 1 else AC.sample_rate
+        x = _tone(0.4 + 0.05 * i, sr, 120.0 + 25 * i)
+        if i == 2:
+            x = np.stack([x, 0.5 * x], axis=1)
+        p = root / "wavs" / f"S{i:03d}.wav"
+        sf.write(p, x, sr)
+        paths.append(p)
+    return paths
+
+
+def corpus_wavs(tmp_path: Path) -> list[Path]:
+    """The LJSpeech-format fixture when it exists, else synthetic clips."""
+    wavs = sorted((FIXTURE / "wavs").glob("*.wav")) if FIXTURE.is_dir() else []
+    return wavs[:6] if len(wavs) >= 3 else synthetic_corpus(tmp_path / "corpus")
+
+
+def write_manifest(root: Path, wavs: list[Path], loudness: float | None = None) -> Path:
+    rows = []
+    for i, w in enumerate(wavs):
+        dur = sf.info(str(w)).duration
+        rows.append({"id": w.stem, "wav": str(w), "split": "val" if i == 0 else "train",
+                     "num_frames": 0, "trim": [0.01, dur - 0.01]})
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (root / "prepare.json").write_text(json.dumps({"audio": AC.to_dict(), "loudness_dbfs": loudness}))
+    return root / "manifest.jsonl"
+
+
+# --- data -------------------------------------------------------------------------------------------
+def test_segments_and_mels(tmp_path) -> None:
+    wavs = synthetic_corpus(tmp_path)
+    ds = SegmentDataset([AudioItem(str(w)) for w in wavs], AC, segment_size=4096)
+    for i in range(len(wavs)):
+        item = ds[i]
+        assert item["wav"].shape == (4096,) and item["mel"].shape == (AC.n_mels, 16)
+        assert torch.allclose(item["mel"], MelSpectrogram(AC)(item["wav"].unsqueeze(0))[0], atol=1e-5)
+    assert read_audio(wavs[1], AC.sample_rate).shape[0] == pytest.approx(0.45 * AC.sample_rate, abs=2)
+    with pytest.raises(ValueError, match="multiple"):
+        SegmentDataset([AudioItem(str(wavs[0]))], AC, segment_size=1000)
+
+
+def test_manifest_trim_and_loudness(tmp_path) -> None:
+    wavs = synthetic_corpus(tmp_path)
+    dm = VocoderDataModule.from_manifest(write_manifest(tmp_path / "prep", wavs, loudness=-23.0),
+                                         audio_config=AC, segment_size=2048, batch_size=2, val_clips=1)
+    assert dm.loudness_dbfs == -23.0 and len(dm.train_items) == 4 and len(dm.val_items) == 1
+    dm.setup("fit")
+    val = next(iter(dm.val_dataloader()))
+    n = read_audio(wavs[0], AC.sample_rate).shape[0]
+    trimmed = int(round((n / AC.sample_rate - 0.01) * AC.sample_rate)) - int(round(0.01 * AC.sample_rate))
+    assert val["wav"].shape[-1] == trimmed // AC.hop_length * AC.hop_length
+    rms = 20 * math.log10(float(val["wav"].pow(2).mean().sqrt()))
+    assert rms == pytest.approx(-23.0, abs=0.5)
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["wav"].shape == (2, 2048) and batch["mel"].shape == (2, AC.n_mels, 8)
+
+
+def test_paired_generated_mels(tmp_path) -> None:
+    wav = tmp_path / "a.wav"
+    sf.write(wav, _tone(0.5, AC.sample_rate, 150.0), AC.sample_rate)
+    frames = int(0.5 * AC.sample_rate) // AC.hop_length
+    gen = np.random.default_rng(0).standard_normal((frames, AC.n_mels)).astype(np.float32)  # [T, n_mels]
+    np.save(tmp_path / "a.npy", gen)
+    ds = SegmentDataset([AudioItem(str(wav), mel=str(tmp_path / "a.npy"))], AC, segment_size=2048)
+    torch.manual_seed(3)
+    item = ds[0]
+    m = item["mel"].numpy()
+    start = int(np.argmin([np.abs(gen[s : s + 8].T - m).sum() for s in range(frames - 7)]))
+    assert np.array_equal(gen[start : start + 8].T, m)  # aligned frame by frame with...
+    full = read_audio(wav, AC.sample_rate)
+    assert np.array_equal(item["wav"].numpy(), full[start * 256 : start * 256 + 2048])  # ...the samples
+    np.save(tmp_path / "a.npy", gen[:-5])
+    with pytest.raises(ValueError, match="mel frames"):
+        ds[0]
+
+
+# --- module -----------------------------------------------------------------------------------------
+def test_step_counting() -> None:
+    m = VocoderLightningModule(TINY_GEN, AC.to_dict(), ["mrd"], TINY_DISC, mel_only_steps=3)
+    assert [m.gen_step_from_global(g) for g in (0, 3, 4, 5, 7)] == [0, 3, 3, 4, 5]
+    assert m.trainer_max_steps(2) == 2 and m.trainer_max_steps(5) == 7
+    solo = VocoderLightningModule(TINY_GEN, AC.to_dict(), [], mel_only_steps=3)
+    assert solo.trainer_max_steps(5) == 5 and solo.n_optimizers == 1
+
+
+def test_module_runs_three_steps_and_exports(tmp_path) -> None:
+    """3 batches on the fixture (1 mel-only, 2 GAN with MPD + MRD), validation, checkpoint -> vocoder."""
+    wavs = corpus_wavs(tmp_path)
+    dm = VocoderDataModule(wavs[1:], wavs[:1], AC, segment_size=2048, batch_size=2, val_clips=1, val_max_seconds=0.5)
+    L.seed_everything(0, verbose=False)
+    module = VocoderLightningModule(TINY_GEN, AC.to_dict(), ["mpd", "mrd"], TINY_DISC, mel_only_steps=1,
+                                    stft_weight=1.0, sample_dir=str(tmp_path / "samples"))
+    trainer = L.Trainer(accelerator="cpu", max_steps=module.trainer_max_steps(3), max_epochs=-1, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                        num_sanity_val_steps=0, val_check_interval=3, check_val_every_n_epoch=None)
+    trainer.fit(module, datamodule=dm)
+    assert module.gen_step == 3 and trainer.global_step == 5
+    assert torch.isfinite(trainer.callback_metrics["val/mel_l1"])
+    assert {"train/loss_d", "train/adv", "train/fm", "train/stft"} <= set(trainer.callback_metrics)
+    assert list((tmp_path / "samples").glob("*.wav"))
+    ckpt = tmp_path / "m.ckpt"
+    trainer.save_checkpoint(ckpt, weights_only=False)
+    torch.load(ckpt, map_location="cpu", weights_only=True)  # no pickled objects in our checkpoints
+    voc = load_vocoder(export_vocoder(ckpt, tmp_path / "export"))
+    mel = torch.randn(1, AC.n_mels, 4) - 5
+    assert torch.allclose(voc(mel), module.generator.eval()(mel), atol=1e-6)
+
+
+# --- entry point ------------------------------------------------------------------------------------
+def _cfg(tmp_path: Path, manifest: Path, max_steps: int) -> OmegaConf:
+    return OmegaConf.create({
+        "task": "vocoder", "run_dir": str(tmp_path / "run"), "seed": 1, "audio": AC.to_dict(),
+        "data": {"dir": str(manifest.parent)},
+        "trainer": {"accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto",
+                    "precision": "32-true", "max_steps": max_steps, "val_check_interval": 2,
+                    "limit_val_batches": 1.0, "log_every_n_steps": 1, "gradient_clip_val": 1.0,
+                    "checkpoint_every_minutes": 5, "threads": 1},
+        "vocoder": {**TINY_GEN, "generator": TINY_GEN["kwargs"], "discriminators": ["mrd"],
+                    "discriminator_kwargs": TINY_DISC, "mel_only_steps": 1,
+                    "data": {"segment_size": 2048, "batch_size": 2, "num_workers": 0, "val_clips": 1,
+                             "val_max_seconds": 0.5}},
+    })
+
+
+def test_train_vocoder_resumes_from_last(tmp_path) -> None:
+    manifest = write_manifest(tmp_path / "prep", corpus_wavs(tmp_path))
+    best = train_vocoder(_cfg(tmp_path, manifest, 2))
+    run = tmp_path / "run"
+    last = run / "checkpoints" / "last.ckpt"
+    assert best.is_file() and last.is_file() and (run / "config.yaml").is_file()
+    assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == 3  # 2 gen + 1 disc steps
+    assert load_vocoder(run / "export").audio_config == AC
+    train_vocoder(_cfg(tmp_path, manifest, 3))  # continues from last.ckpt
+    assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == 5
+    assert not list((run / "checkpoints").glob(".*tmp*"))  # atomic writes leave no temporaries
+
+
+def test_audio_config_must_match_the_prepared_data(tmp_path) -> None:
+    manifest = write_manifest(tmp_path / "prep", corpus_wavs(tmp_path))
+    cfg = _cfg(tmp_path, manifest, 1)
+    cfg.audio.fmax = 7600.0
+    with pytest.raises(ValueError, match="differs"):
+        train_vocoder(cfg)
+
+
+# --- configs ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["hifigan_v1", "hifigan_v2", "hifigan_v3", "istft"])
+def test_vocoder_configs_build(tmp_path, name: str) -> None:
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(str(CONFIGS / "vocoder"), version_base="1.3"):
+        v = OmegaConf.to_container(compose(name), resolve=True)
+    module = VocoderLightningModule(
+        {"name": v["name"], "kwargs": v["generator"]}, AC.to_dict(), v["discriminators"], v["discriminator_kwargs"],
+        stft_weight=v["loss"]["stft_weight"], mel_only_steps=v["mel_only_steps"],
+    )
+    assert module.generator.name in ("hifigan", "istft")
+    assert v["optim"]["lr"] == 2e-4 and v["optim"]["betas"] == [0.8, 0.99] and v["loss"]["mel_weight"] == 45.0
+
+
+def test_demo_experiment_composes(tmp_path) -> None:
+    from hydra import compose, initialize_config_dir
+
+    root = tmp_path / "root.yaml"
+    root.write_text(
+        "defaults:\n  - audio: default\n  - trainer: cpu\n  - vocoder: istft\n  - _self_\n  - experiment: null\n"
+        f"hydra:\n  searchpath:\n    - file://{CONFIGS}\ntask: teacher\nrun_dir: exp/x\n"
+    )
+    with initialize_config_dir(str(tmp_path), version_base="1.3"):
+        cfg = compose("root", overrides=["experiment=vocoder_demo"])
+    assert cfg.task == "vocoder" and cfg.vocoder.name == "istft"
+    assert cfg.vocoder.data.segment_size % AC.hop_length == 0 and cfg.trainer.max_steps > 0
+    VocoderLightningModule(
+        {"name": cfg.vocoder.name, "kwargs": OmegaConf.to_container(cfg.vocoder.generator)}, AC.to_dict(),
+        list(cfg.vocoder.discriminators), OmegaConf.to_container(cfg.vocoder.discriminator_kwargs),
+        stft_weight=cfg.vocoder.loss.stft_weight, mel_only_steps=cfg.vocoder.mel_only_steps,
+    )
