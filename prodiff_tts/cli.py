@@ -19,6 +19,13 @@ class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage dump) and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _positive_int(value: str) -> int:
     try:
         v = int(value)
@@ -264,17 +271,19 @@ def _run_search(args: argparse.Namespace) -> int:
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="teacher checkpoint -> voice bundle (safetensors)")
+    p = sub.add_parser("export", help="teacher checkpoint (+ students, schedules, vocoder) -> voice bundle")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("out", type=Path, help="bundle directory")
     p.add_argument("--voice", default="voice", help="voice name stored in the bundle")
+    p.add_argument("--distilled", type=Path, help="a `tts distill` run directory: add its students")
+    p.add_argument("--vocoder", type=Path, help="a trained vocoder (directory or checkpoint) to ship")
     p.set_defaults(func=_run_export)
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from .training.export import export_teacher
+    from .training.export import export_bundle
 
-    cfg = export_teacher(args.checkpoint, args.out, voice=args.voice)
+    cfg = export_bundle(args.checkpoint, args.out, voice=args.voice, distilled=args.distilled, vocoder=args.vocoder)
     print(f"exported {args.checkpoint} -> {args.out}/ (denoisers: {[d.name for d in cfg.denoisers]})")
     return 0
 
@@ -287,9 +296,9 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _a
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="tts", description="prodiff-tts: fast diffusion text-to-speech")
+    parser = OneLineParser(prog="tts", description="prodiff-tts: fast diffusion text-to-speech")
     parser.add_argument("--version", action="version", version=f"prodiff-tts {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser)
     for add in COMMANDS:
         add(sub)
     return parser
@@ -297,7 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # usage errors and --help / --version: return the status instead of exiting
+        return int(e.code or 0)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -24,3 +24,13 @@ def trained_tiny(prepared_tiny, tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("teacher_run")
     train(["experiment=fixture", f"data.dir={prepared_tiny}", f"run_dir={run_dir}"])
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(trained_tiny, tmp_path_factory) -> Path:
+    """A voice bundle exported from the tiny teacher (teacher denoiser only, Griffin-Lim vocoder)."""
+    from prodiff_tts.training.export import export_bundle
+
+    out = tmp_path_factory.mktemp("bundle") / "tiny"
+    export_bundle(trained_tiny / "checkpoints" / "last.ckpt", out, voice="tiny")
+    return out

@@ -1,6 +1,10 @@
-"""Quality metrics on natural-log mels [n_mels, T]: log-mel L1, mel-cepstral distortion (with DTW), F0."""
+"""Quality metrics on natural-log mels [n_mels, T]: log-mel L1, mel-cepstral distortion (with DTW), F0; and the
+word/character error rates of a recognizer's transcripts."""
 
 from __future__ import annotations
+
+import re
+from typing import Sequence
 
 import numpy as np
 from scipy.fft import dct
@@ -23,12 +27,21 @@ def dtw_path(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return wp[:, 0], wp[:, 1]
 
 
-def mcd(log_mel_a: np.ndarray, log_mel_b: np.ndarray, n_coeffs: int = 13, use_dtw: bool = True) -> float:
-    """Mel-cepstral distortion in dB, frames matched by DTW (or truncated to the shorter when use_dtw=False)."""
+def cepstral_dtw_path(log_mel_a: np.ndarray, log_mel_b: np.ndarray, n_coeffs: int = 13) -> tuple[np.ndarray, np.ndarray]:
+    """DTW frame alignment of two log-mels on the Euclidean distance of their mel cepstra (the MCD's path)."""
     ca, cb = mel_cepstrum(log_mel_a, n_coeffs), mel_cepstrum(log_mel_b, n_coeffs)
-    if use_dtw:
-        cost = np.sqrt(((ca[:, None, :] - cb[None, :, :]) ** 2).sum(-1))
-        ia, ib = dtw_path(cost)
+    return dtw_path(np.sqrt(((ca[:, None, :] - cb[None, :, :]) ** 2).sum(-1)))
+
+
+def mcd(log_mel_a: np.ndarray, log_mel_b: np.ndarray, n_coeffs: int = 13, use_dtw: bool = True,
+        path: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Mel-cepstral distortion in dB, frames matched by DTW (or truncated to the shorter when use_dtw=False);
+    ``path`` (frame indices of a and b) reuses an alignment already computed."""
+    ca, cb = mel_cepstrum(log_mel_a, n_coeffs), mel_cepstrum(log_mel_b, n_coeffs)
+    if path is not None:
+        ia, ib = path
+    elif use_dtw:
+        ia, ib = cepstral_dtw_path(log_mel_a, log_mel_b, n_coeffs)
     else:
         n = min(len(ca), len(cb))
         ia = ib = np.arange(n)
@@ -42,6 +55,14 @@ def mel_l1(log_mel_a: np.ndarray, log_mel_b: np.ndarray) -> float:
     return float(np.mean(np.abs(log_mel_a[:, :n] - log_mel_b[:, :n])))
 
 
+def mel_l1_dtw(log_mel_a: np.ndarray, log_mel_b: np.ndarray,
+               path: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Mean absolute log-mel difference along a DTW path (default: :func:`cepstral_dtw_path`), for mels of
+    different lengths (free-running synthesis vs the recording)."""
+    ia, ib = path if path is not None else cepstral_dtw_path(log_mel_a, log_mel_b)
+    return float(np.mean(np.abs(np.asarray(log_mel_a)[:, ia] - np.asarray(log_mel_b)[:, ib])))
+
+
 def f0_errors(f0_ref: np.ndarray, f0_gen: np.ndarray) -> tuple[float, float]:
     """(F0 RMSE in Hz over frames voiced in both, voicing decision error rate), frames aligned."""
     n = min(len(f0_ref), len(f0_gen))
@@ -50,3 +71,48 @@ def f0_errors(f0_ref: np.ndarray, f0_gen: np.ndarray) -> tuple[float, float]:
     both = va & vb
     rmse = float(np.sqrt(np.mean((a[both] - b[both]) ** 2))) if both.any() else float("nan")
     return rmse, float(np.mean(va != vb)) if n else float("nan")
+
+
+# --- recognizer transcripts ----------------------------------------------------------------------------------
+
+
+def edit_distance(ref: Sequence, hyp: Sequence) -> int:
+    """Levenshtein distance (substitutions + deletions + insertions, each costing 1) between two sequences."""
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1]
+
+
+def asr_normalize(text: str) -> str:
+    """Lower case, letters, digits and apostrophes only, single spaces: the form WER/CER compare."""
+    return " ".join(re.sub(r"[^a-z0-9']+", " ", text.lower()).split())
+
+
+def error_rate(refs: Sequence[str], hyps: Sequence[str], unit: str = "word") -> float:
+    """Corpus-level WER (``unit="word"``) or CER (``unit="char"``, spaces included): total edits over total
+    reference length, after :func:`asr_normalize`. Can exceed 1 (insertions)."""
+    if unit not in ("word", "char"):
+        raise ValueError(f"unit must be 'word' or 'char', got {unit!r}")
+    if len(refs) != len(hyps):
+        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+    split = str.split if unit == "word" else list
+    edits = total = 0
+    for r, h in zip(refs, hyps):
+        rs, hs = split(asr_normalize(r)), split(asr_normalize(h))
+        edits += edit_distance(rs, hs)
+        total += len(rs)
+    if total == 0:
+        raise ValueError("empty references")
+    return edits / total
+
+
+def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
+    return error_rate(refs, hyps, "word")
+
+
+def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
+    return error_rate(refs, hyps, "char")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import torch
 import yaml
 
+from ..audio import atomic_write
 from ..bundle import BundleConfig, DenoiserEntry, copy_side_files, save_weights
 
 
@@ -33,9 +35,12 @@ def split_denoiser(state: dict[str, torch.Tensor]) -> tuple[dict, dict]:
     return shared, den
 
 
-def export_teacher(checkpoint: str | Path, out_dir: str | Path, voice: str = "voice",
-                   teacher_steps: tuple[int, ...] = (4, 8, 16, 32)) -> BundleConfig:
-    """Writes the shared acoustic weights and the teacher denoiser (EMA) into a fresh bundle directory."""
+def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voice",
+                  teacher_steps: tuple[int, ...] = (4, 8, 16, 32), distilled: str | Path | None = None,
+                  vocoder: str | Path | None = None) -> BundleConfig:
+    """Writes the shared acoustic weights and the teacher denoiser (EMA) into a bundle directory, with the
+    students of a ``tts distill`` run (``<distilled>/k<K>/student.safetensors``), the searched schedules
+    found beside the teacher run (``schedule.json``) and a trained vocoder directory, when given."""
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
     ckpt = read_checkpoint(checkpoint)
     hp = ckpt.get("hyper_parameters") or {}
@@ -50,12 +55,31 @@ def export_teacher(checkpoint: str | Path, out_dir: str | Path, voice: str = "vo
     save_weights(out_dir / "acoustic.safetensors", shared)
     save_weights(out_dir / "denoiser_teacher.safetensors", den)
     copy_side_files(run_dir, out_dir)
+    denoisers = [DenoiserEntry("teacher", "denoiser_teacher.safetensors", list(teacher_steps))]
+    if distilled is not None:
+        students = sorted(Path(distilled).glob("k*/student.safetensors"), key=lambda p: -int(p.parent.name[1:]))
+        if not students:
+            raise ValueError(f"no distilled students (k*/student.safetensors) in {distilled}")
+        for path in students:
+            k = int(path.parent.name[1:])
+            name = f"student_k{k}"
+            atomic_write(out_dir / f"denoiser_{name}.safetensors", lambda tmp, p=path: shutil.copyfile(p, tmp))
+            denoisers.append(DenoiserEntry(name, f"denoiser_{name}.safetensors", [k], distilled=True))
+    if (run_dir / "schedule.json").is_file():
+        copy_side_files(run_dir, out_dir, ("schedule.json",))
+    vocoder_dir = None
+    if vocoder is not None:
+        from ..vocoders import load_vocoder, save_vocoder
+
+        save_vocoder(load_vocoder(vocoder), out_dir / "vocoder")
+        vocoder_dir = "vocoder"
     cfg = BundleConfig(
         audio=run_cfg["audio"],
         model=hp["model"],
         n_symbols=int(hp["n_symbols"]),
         diffusion={k: hp["diffusion"][k] for k in ("schedule", "schedule_kwargs")},
-        denoisers=[DenoiserEntry("teacher", "denoiser_teacher.safetensors", list(teacher_steps))],
+        denoisers=denoisers,
+        vocoder=vocoder_dir,
         voice=voice,
         extra={"teacher_checkpoint_step": int(ckpt.get("global_step", 0))},
     )

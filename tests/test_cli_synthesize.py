@@ -1,0 +1,139 @@
+"""`tts synthesize` on bad input: one line on stderr, exit 2, no traceback, no output written."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from prodiff_tts.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def assert_one_line_error(code, err):
+    assert code == 2
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("tts: warning")]
+    assert len(lines) == 1 and "error" in lines[0] and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "?!...,;", "😀🎉", "\x00\x07\x1b", "你好世界", "\u2063"])
+def test_unspeakable_text(tiny_bundle, tmp_path, capsys, text):
+    out = tmp_path / "o.wav"
+    code, _, err = run(capsys, "synthesize", text, "--model", str(tiny_bundle), "--steps", "4", "-o", str(out))
+    assert_one_line_error(code, err)
+    assert not out.exists()
+
+
+def test_other_scripts_are_dropped_with_a_warning(tiny_bundle, tmp_path, capsys):
+    out = tmp_path / "o.wav"
+    code, _, err = run(capsys, "synthesize", "Hello привет 你好 world.", "--model", str(tiny_bundle),
+                       "--steps", "4", "-o", str(out))
+    assert code == 0 and "warning" in err and out.exists()
+
+
+@pytest.mark.parametrize("args", [["--steps", "0"], ["--steps", "-2"], ["--steps", "1.5"], ["--steps", "3"],
+                                  ["--speed", "0"], ["--speed", "fast"], ["--vocoder", "wavenet"],
+                                  ["--schedule", "best"]])
+def test_bad_options(tiny_bundle, tmp_path, capsys, args):
+    out = tmp_path / "o.wav"
+    code, _, err = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "-o", str(out), *args)
+    assert_one_line_error(code, err)
+    assert not out.exists()
+
+
+def test_unsupported_steps_lists_the_supported_ones(tiny_bundle, tmp_path, capsys):
+    code, _, err = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "--steps", "3",
+                       "-o", str(tmp_path / "o.wav"))
+    assert code == 2 and "supported: 4, 8, 16, 32" in err
+
+
+def test_bad_output_paths(tiny_bundle, tmp_path, capsys):
+    code, _, err = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "--steps", "4",
+                       "-o", str(tmp_path / "missing" / "o.wav"))
+    assert_one_line_error(code, err)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        if os.access(ro, os.W_OK):  # root ignores permissions
+            pytest.skip("running as root: a read-only directory is still writable")
+        code, _, err = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "-o", str(ro / "o.wav"))
+        assert_one_line_error(code, err)
+    finally:
+        ro.chmod(0o755)
+
+
+def test_existing_output_is_replaced_atomically(tiny_bundle, tmp_path, capsys):
+    out = tmp_path / "o.wav"
+    out.write_bytes(b"old")
+    code, _, _ = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "--steps", "4", "-o", str(out))
+    assert code == 0
+    wav, sr = sf.read(out)
+    assert sr == 22050 and len(wav) > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.wav"]
+
+
+def test_stdin_text_file_and_long_text(tiny_bundle, tmp_path, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Read from standard input."))
+    code, out, _ = run(capsys, "synthesize", "-", "--model", str(tiny_bundle), "--steps", "4", "-o", str(tmp_path / "a.wav"))
+    assert code == 0 and "RTF" in out
+    long_text = " ".join(["This is sentence number %d of a long text." % i for i in range(30)])
+    (tmp_path / "t.txt").write_text(long_text, encoding="utf-8")
+    code, _, _ = run(capsys, "synthesize", "--text-file", str(tmp_path / "t.txt"), "--model", str(tiny_bundle),
+                     "--steps", "4", "-o", str(tmp_path / "b.wav"))
+    assert code == 0
+    assert len(sf.read(tmp_path / "b.wav")[0]) > 5 * len(sf.read(tmp_path / "a.wav")[0])
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    code, _, err = run(capsys, "synthesize", "--text-file", str(tmp_path / "latin1.txt"), "--model", str(tiny_bundle))
+    assert_one_line_error(code, err)
+
+
+def test_a_2000_character_word(tiny_bundle, tmp_path, capsys):
+    out = tmp_path / "o.wav"
+    code, _, err = run(capsys, "synthesize", "a" * 2000, "--model", str(tiny_bundle), "--steps", "4", "-o", str(out))
+    assert code == 0, err
+    assert np.isfinite(sf.read(out)[0]).all()
+
+
+def _copy(bundle, tmp_path):
+    dst = tmp_path / "b"
+    shutil.copytree(bundle, dst)
+    return dst
+
+
+@pytest.mark.parametrize("damage", ["missing_dir", "truncated", "garbage", "missing_file", "version", "shape",
+                                    "config_key"])
+def test_damaged_bundles(tiny_bundle, tmp_path, capsys, damage):
+    b = _copy(tiny_bundle, tmp_path)
+    weights = b / "denoiser_teacher.safetensors"
+    cfg = yaml.safe_load((b / "config.yaml").read_text())
+    if damage == "missing_dir":
+        b = tmp_path / "nowhere"
+    elif damage == "truncated":
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    elif damage == "garbage":
+        weights.write_bytes(os.urandom(1000))
+    elif damage == "missing_file":
+        (b / "acoustic.safetensors").unlink()
+    elif damage == "version":
+        cfg["format_version"] = 99
+    elif damage == "shape":
+        cfg["model"]["denoiser"]["residual_channels"] = 48
+    elif damage == "config_key":
+        cfg["model"]["encoder"]["hiden"] = 3
+    (b / "config.yaml").write_text(yaml.safe_dump(cfg)) if b.exists() else None
+    out = tmp_path / "o.wav"
+    code, _, err = run(capsys, "synthesize", "Hello.", "--model", str(b), "--steps", "4", "-o", str(out))
+    assert_one_line_error(code, err)
+    assert not out.exists()
