@@ -288,9 +288,144 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- benchmark / evaluate --------------------------------------------------------------------------------
+
+
+def _check_report_path(path: Path | None, suffix: str, option: str) -> None:
+    if path is None:
+        return
+    if path.suffix.lower() != suffix:
+        raise CLIError(f"{option} must name a {suffix} file, got {path.name}")
+    if path.is_dir():
+        raise CLIError(f"{option} {path} is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise CLIError(f"{option}: directory {parent} does not exist")
+
+
+def _check_vocoder_names(names: Sequence[str]) -> None:
+    from .vocoders import VOCODER_NAMES
+
+    for name in names:
+        if name not in (*VOCODER_NAMES, "bundle"):
+            raise CLIError(f"unknown vocoder {name!r}; choose from {', '.join(VOCODER_NAMES)}, or 'bundle' "
+                           "(the voice's own)")
+
+
+def _progress(msg: str) -> None:
+    if sys.stderr.isatty():
+        print(f"  {msg}", file=sys.stderr, flush=True)
+
+
+def _add_benchmark(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("benchmark", help="real-time factor of a voice: acoustic model and end to end",
+                       description="RTF = synthesis wall time / duration of the audio produced, after warm-up, "
+                                   "median and min-max of the repeats, on fixed English texts of 5 to 200 words; "
+                                   "denoiser FLOPs and achieved GFLOP/s against a matmul peak, time to first audio, "
+                                   "a stage breakdown and PASS/MISS lines for the speed targets. The --json schema "
+                                   "is documented in prodiff_tts/bench/benchmark.py.")
+    p.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the shipped voice)")
+    p.add_argument("--steps", type=_positive_int, nargs="+", default=None, metavar="K",
+                   help="step counts (default: each of 1 2 4 8 the voice supports, plus the teacher's largest)")
+    p.add_argument("--vocoders", nargs="+", default=None, metavar="NAME",
+                   help="end-to-end vocoders (default: griffin-lim, and 'bundle' when the voice has one)")
+    p.add_argument("--batch-size", type=_positive_int, default=8, help="sentences per call of the batched rows")
+    p.add_argument("--repeats", type=_positive_int, default=3)
+    p.add_argument("--warmup", type=int, default=1, help="untimed runs before each measurement (default 1)")
+    p.add_argument("--threads", type=_positive_int, default=2, help="torch threads (default 2)")
+    p.add_argument("--max-words", type=_positive_int, default=None, help="only the texts of at most this many words")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the full report as JSON")
+    p.add_argument("--plot", type=Path, default=None, metavar="PATH.png", help="RTF vs steps and vs text length")
+    p.set_defaults(func=_run_benchmark)
+
+
+def _run_benchmark(args: argparse.Namespace) -> int:
+    _check_report_path(args.json, ".json", "--json")
+    _check_report_path(args.plot, ".png", "--plot")
+    _check_vocoder_names(args.vocoders or [])
+    if args.warmup < 0:
+        raise CLIError(f"--warmup must be >= 0, got {args.warmup}")
+    from .api import default_model_path
+    from .bench.benchmark import BenchmarkSettings, format_report, run_benchmark, write_report
+
+    settings = BenchmarkSettings(steps=args.steps, vocoders=args.vocoders, batch_size=args.batch_size,
+                                 repeats=args.repeats, warmup=args.warmup, threads=args.threads,
+                                 max_words=args.max_words, device=args.device)
+    report = run_benchmark(args.model or default_model_path(), settings, progress=_progress)
+    print(format_report(report))
+    if args.json:
+        write_report(args.json, report)
+        print(f"wrote {args.json}")
+    if args.plot:
+        from .bench.plots import plot_benchmark
+
+        plot_benchmark(args.plot, report["results"])
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="quality of a voice on held-out utterances of a prepared corpus",
+                       description="Free-running synthesis (predicted durations, fixed seeds) of held-out texts, "
+                                   "scored against the recordings along a DTW path: log-mel L1, MCD (dB), F0 RMSE "
+                                   "(Hz) and voicing error of the vocoded audio; distance to the teacher for "
+                                   "distilled students; the teacher-forced mel L1 for comparison; optional WER/CER "
+                                   "with an offline recognizer (--asr, needs pip install 'prodiff-tts[asr]').")
+    p.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the shipped voice)")
+    p.add_argument("--data", type=Path, required=True, help="a `tts prepare` output directory")
+    p.add_argument("--split", default="test", help="split of the manifest (default test)")
+    p.add_argument("--items", type=_positive_int, default=20, help="utterances to score (default 20)")
+    p.add_argument("--steps", type=_positive_int, nargs="+", default=None, metavar="K",
+                   help="step counts (default: each of 1 2 4 8 the voice supports, plus the teacher's largest)")
+    p.add_argument("--schedules", nargs="+", choices=["uniform", "searched"], default=["uniform", "searched"])
+    p.add_argument("--vocoder", default=None, help="griffin-lim, ... or 'bundle' (default: the voice's own if any)")
+    p.add_argument("--asr", action="store_true", help="WER/CER with pocketsphinx (offline, optional extra 'asr')")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=_positive_int, default=2, help="torch threads (default 2)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the full report as JSON")
+    p.add_argument("--plot", type=Path, default=None, metavar="PATH.png", help="mels: recording vs generated")
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    _check_report_path(args.json, ".json", "--json")
+    _check_report_path(args.plot, ".png", "--plot")
+    _check_vocoder_names([args.vocoder] if args.vocoder else [])
+    if not args.data.is_dir():
+        raise CLIError(f"prepared data directory not found: {args.data}")
+    if args.asr:
+        from .bench.asr import PocketSphinxASR
+
+        PocketSphinxASR()  # fails early, in one line, when the extra is not installed
+    import torch
+
+    from .api import default_model_path
+    from .bench.benchmark import write_report
+    from .bench.evaluate import evaluate_bundle, format_evaluation
+
+    torch.set_num_threads(args.threads)
+    report = evaluate_bundle(args.model or default_model_path(), args.data, split=args.split, items=args.items,
+                             steps=args.steps, schedules=args.schedules, vocoder=args.vocoder, asr=args.asr,
+                             seed=args.seed, device=args.device, keep_mels=3 if args.plot else 0,
+                             progress=_progress)
+    mels = report.pop("_mels", None)
+    print(format_evaluation(report))
+    if args.json:
+        write_report(args.json, report)
+        print(f"wrote {args.json}")
+    if args.plot and mels:
+        from .bench.plots import plot_mels
+
+        plot_mels(args.plot, mels["ids"], mels["grid"], mels["columns"])
+        print(f"wrote {args.plot}")
+    return 0
+
+
 # --- main ------------------------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_search, _add_export, _add_synthesize]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_search, _add_export, _add_synthesize, _add_benchmark, _add_evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:

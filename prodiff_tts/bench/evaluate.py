@@ -1,4 +1,13 @@
-"""Held-out evaluation of generated mels against the recordings (teacher-forced durations, fixed noise)."""
+"""Held-out evaluation of generated mels against the recordings.
+
+* :class:`HeldOutSet`: teacher-forced durations and fixed noise (frames align with the recording): the
+  fitness of the schedule search and the distillation tables.
+* :func:`evaluate_bundle` (``tts evaluate``): what users hear. A voice bundle synthesizes each held-out text
+  free-running (predicted durations, one fixed seed per utterance) and is scored against the recording along
+  a DTW path (log-mel L1, MCD, F0 RMSE and voicing error of the vocoded audio), against the teacher at its
+  largest step count (distilled students), teacher-forced for comparison, and optionally by a recognizer
+  (WER/CER, with the recognizer's WER on the recordings as the ceiling).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +22,7 @@ from ..data.dataset import FeatureDataset, collate
 from ..data.stats import FeatureStats
 from ..diffusion.sampler import ddim_sample
 from ..diffusion.schedule import make_schedule, uniform_timesteps
-from .metrics import mcd, mel_l1
+from .metrics import cepstral_dtw_path, error_rate, f0_errors, mcd, mel_l1, mel_l1_dtw
 
 
 @dataclass
@@ -128,3 +137,253 @@ class DistillEvaluation:
         body = [f"| {r['model']} | {r['steps']} | {r['mel_l1']:.4f} | {r['mcd']:.3f} | {r['l1_to_teacher_k0']:.4f} |"
                 for r in rows]
         return "\n".join([head, *body, f"\n{n} held-out utterances, teacher-forced durations, fixed noise seeds"])
+
+
+# --- free-running evaluation of a voice bundle (``tts evaluate``) -------------------------------------------
+
+EVAL_SCHEMA_VERSION = 1
+EVAL_METRICS = ("mel_l1_dtw", "mcd_db", "f0_rmse_hz", "vuv_error", "l1_to_teacher_dtw")
+
+
+def _nanmean(values) -> float | None:
+    v = np.asarray([x for x in values if x is not None], dtype=np.float64)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if v.size else None
+
+
+def _recording(rec: dict, sample_rate: int) -> np.ndarray | None:
+    """The recording of a manifest record, cut at the trim points its features were computed on."""
+    from ..audio import read_wav, resample
+
+    path = Path(rec.get("wav", ""))
+    if not path.is_file():
+        return None
+    wav, sr = read_wav(path)
+    wav = resample(wav, sr, sample_rate)
+    start, end = rec.get("trim", (0.0, len(wav) / sample_rate))
+    return wav[int(round(start * sample_rate)) : int(round(end * sample_rate))]
+
+
+def aligned_scores(gen_mel: np.ndarray, ref_mel: np.ndarray, gen_f0: np.ndarray | None,
+                   ref_f0: np.ndarray | None) -> dict[str, float]:
+    """Log-mel L1, MCD, F0 RMSE (Hz, frames voiced in both) and voicing decision error, all along one DTW path
+    between the generated and the reference mel (cepstral distance)."""
+    ia, ib = cepstral_dtw_path(gen_mel, ref_mel)
+    out = {"mel_l1_dtw": mel_l1_dtw(gen_mel, ref_mel, (ia, ib)), "mcd_db": mcd(gen_mel, ref_mel, path=(ia, ib))}
+    if gen_f0 is not None and ref_f0 is not None:
+        ia_f = np.minimum(ia, len(gen_f0) - 1)
+        ib_f = np.minimum(ib, len(ref_f0) - 1)
+        out["f0_rmse_hz"], out["vuv_error"] = f0_errors(np.asarray(ref_f0)[ib_f], np.asarray(gen_f0)[ia_f])
+    return out
+
+
+def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test", items: int | None = 20,
+                    steps: Sequence[int] | None = None, schedules: Sequence[str] = ("uniform", "searched"),
+                    vocoder: str | None = None, asr: bool = False, seed: int = 0, device: str = "cpu",
+                    keep_mels: int = 0, progress=None) -> dict:
+    """Scores a voice bundle on held-out utterances of a prepared corpus; returns a JSON-able report.
+
+    ``schema_version`` 1::
+
+        {"schema_version": 1, "kind": "evaluate", "created", "bundle", "data", "split", "items", "vocoder",
+         "seed", "torch", "threads", "teacher_reference": {"denoiser", "steps"} | null,
+         "asr": {"engine", "version", "recordings": {"wer", "cer"} | null} | null,
+         "results": [{"steps", "schedule", "source", "denoiser", "distilled", "items", "mel_l1_dtw", "mcd_db",
+                      "f0_rmse_hz", "vuv_error", "l1_to_teacher_dtw", "teacher_forced_mel_l1", "wer", "cer",
+                      "per_item": [{"id", "frames", "reference_frames", "mel_l1_dtw", "mcd_db", "f0_rmse_hz",
+                                    "vuv_error", "l1_to_teacher_dtw", "transcript"}]}],
+         "recordings": [{"id", "text", "transcript"}], "notes": [str]}
+
+    Metrics that do not apply are ``null`` (``l1_to_teacher_dtw`` for the teacher itself, ``wer``/``cer``
+    without ``asr``, ``f0_rmse_hz`` when no frame is voiced in both). ``keep_mels`` > 0 also returns the
+    first utterances' mels under ``"_mels"`` (for plots; not JSON)."""
+    import datetime as _dt
+
+    from ..api import Synthesizer
+    from ..audio import extract_f0
+    from ..data.dataset import read_manifest
+    from ..data.features import load_features
+    from ..text import Vocab, normalize_text
+
+    say = progress or (lambda msg: None)
+    for sc in schedules:
+        if sc not in ("uniform", "searched"):
+            raise ValueError(f"schedule must be 'uniform' or 'searched', got {sc!r}")
+    synth = Synthesizer.from_pretrained(bundle, device=device, vocoder=vocoder)
+    if synth.vocoder_name == "bundle" and not synth.config.vocoder:
+        raise ValueError(f"the voice {bundle} has no vocoder of its own")
+    if steps is None:
+        from .benchmark import default_steps
+
+        steps = default_steps(synth)
+    plans = []
+    notes: list[str] = []
+    for k in sorted(set(steps)):
+        for sc in dict.fromkeys(schedules):
+            plan = synth.plan(k, sc)  # validates the step count
+            if any(p.steps == k and p.plan == plan for p in plans):  # "searched" fell back to uniform
+                notes.append(f"no searched schedule for {k} steps: the uniform row stands for both")
+                continue
+            plans.append(_EvalPlan(k, sc, plan))
+    data_dir = Path(data_dir)
+    records = read_manifest(data_dir / "manifest.jsonl", split)
+    if not records:
+        raise ValueError(f"no '{split}' items in {data_dir}/manifest.jsonl")
+    records = records[: len(records) if items is None else items]
+    audio = synth.audio
+    if any(p.schedule == "searched" and p.plan.source == "uniform" for p in plans):
+        notes.append("no searched schedule for some step counts: those rows use the uniform timesteps")
+    stats = FeatureStats.load(data_dir / "stats.json")
+
+    refs = []
+    for rec in records:
+        f = load_features(data_dir / rec["feature"])
+        f0 = np.where(f.voiced, np.exp(f.log_f0), 0.0).astype(np.float32)
+        refs.append({"id": rec["id"], "text": rec["text"], "mel": f.mel, "f0": f0,
+                     "normalized": rec.get("normalized") or normalize_text(rec["text"])})
+
+    # teacher-forced comparison (needs the corpus' phoneme ids to be the voice's)
+    held_out = None
+    if synth.device.type != "cpu":
+        notes.append("teacher-forced scores are computed on CPU only: skipped")
+    elif Vocab.load(data_dir / "vocab.json") == synth.vocab:
+        held_out = HeldOutSet(synth.model, data_dir, split, len(records), seed=seed)
+        tf_refs = held_out.references
+    else:
+        notes.append("the corpus was prepared with another phoneme vocabulary: no teacher-forced scores")
+    if not np.allclose(stats.mel_mean, synth.mel_mean.flatten().cpu().numpy(), atol=1e-4):
+        notes.append("the corpus' feature statistics differ from the voice's (another corpus?)")
+
+    recognizer = None
+    asr_info = None
+    if asr:
+        from .asr import PocketSphinxASR
+
+        recognizer = PocketSphinxASR()
+        asr_info = {"engine": recognizer.name, "version": recognizer.version, "recordings": None}
+
+    def transcribe(wav: np.ndarray) -> str:
+        return normalize_text(recognizer.transcribe(wav, audio.sample_rate)) if recognizer else ""
+
+    def free_running(k: int, schedule: str, i: int) -> np.ndarray:
+        return synth.mel_batch([refs[i]["text"]], steps=k, seed=seed + i, schedule=schedule)[0]
+
+    teacher_mels = None
+    teacher = next((e for e in synth.config.denoisers if not e.distilled), None)
+    teacher_ref = None
+    if teacher is not None and any(p.distilled(synth) for p in plans):
+        k_max = max(teacher.steps)
+        if synth.plan(k_max, "uniform").denoiser == teacher.name:
+            say(f"teacher reference: {teacher.name} at {k_max} steps")
+            teacher_ref = {"denoiser": teacher.name, "steps": k_max}
+            teacher_mels = [free_running(k_max, "uniform", i).cpu().numpy() for i in range(len(refs))]
+
+    results = []
+    kept: list[list[np.ndarray]] = [[r["mel"]] for r in refs[:keep_mels]]
+    for p in plans:
+        say(f"{p.steps} steps, {p.schedule} schedule ({p.plan.source}), {p.plan.denoiser} denoiser")
+        per_item, hyps = [], []
+        for i, ref in enumerate(refs):
+            mel_t = free_running(p.steps, p.schedule, i)
+            wav = synth.vocode([mel_t])[0]
+            mel = mel_t.cpu().numpy()
+            gen_f0 = extract_f0(wav, audio)
+            row = {"id": ref["id"], "frames": int(mel.shape[-1]), "reference_frames": int(ref["mel"].shape[-1]),
+                   **aligned_scores(mel, ref["mel"], gen_f0, ref["f0"]), "l1_to_teacher_dtw": None, "transcript": None}
+            if teacher_mels is not None and p.distilled(synth):
+                row["l1_to_teacher_dtw"] = mel_l1_dtw(mel, teacher_mels[i])
+            if recognizer:
+                row["transcript"] = transcribe(wav)
+                hyps.append(row["transcript"])
+            if i < keep_mels:
+                kept[i].append(mel)
+            per_item.append(row)
+        summary = {m: _nanmean(r.get(m) for r in per_item) for m in EVAL_METRICS}
+        tf = None
+        if held_out is not None:
+            den = synth.denoisers[p.plan.denoiser]
+            tf = score(held_out.generate(den, synth.schedule, p.plan.timesteps, p.plan.layer_masks), tf_refs,
+                       with_mcd=False)["mel_l1"]
+        texts = [r["normalized"] for r in refs]
+        results.append({
+            "steps": p.steps, "schedule": p.schedule, "source": p.plan.source, "denoiser": p.plan.denoiser,
+            "distilled": p.distilled(synth), "items": len(per_item), **summary, "teacher_forced_mel_l1": tf,
+            "wer": error_rate(texts, hyps, "word") if recognizer else None,
+            "cer": error_rate(texts, hyps, "char") if recognizer else None,
+            "per_item": per_item,
+        })
+
+    recordings = [{"id": r["id"], "text": r["text"], "transcript": None} for r in refs]
+    if recognizer:
+        say("recognizing the recordings")
+        ok = []
+        for rec, out in zip(records, recordings):
+            wav = _recording(rec, audio.sample_rate)
+            if wav is not None:
+                out["transcript"] = transcribe(wav)
+                ok.append(out)
+        if ok:
+            norm = {r["id"]: r["normalized"] for r in refs}
+            texts = [norm[o["id"]] for o in ok]
+            asr_info["recordings"] = {"wer": error_rate(texts, [o["transcript"] for o in ok], "word"),
+                                      "cer": error_rate(texts, [o["transcript"] for o in ok], "char"),
+                                      "items": len(ok)}
+        if len(ok) < len(records):
+            notes.append(f"{len(records) - len(ok)} recordings not found (moved corpus?): ASR ceiling on {len(ok)}")
+
+    report = {
+        "schema_version": EVAL_SCHEMA_VERSION, "kind": "evaluate",
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "bundle": str(bundle), "data": str(data_dir), "split": split, "items": len(refs),
+        "vocoder": synth.vocoder_name, "seed": seed, "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "teacher_reference": teacher_ref, "asr": asr_info, "results": results, "recordings": recordings,
+        "notes": notes,
+    }
+    if keep_mels:
+        report["_mels"] = {"ids": [r["id"] for r in refs[:keep_mels]], "grid": kept,
+                           "columns": ["recording"] + [f"{p.steps} steps, {p.schedule}" for p in plans]}
+    return report
+
+
+@dataclass
+class _EvalPlan:
+    steps: int
+    schedule: str
+    plan: object
+
+    def distilled(self, synth) -> bool:
+        return any(e.distilled for e in synth.config.denoisers if e.name == self.plan.denoiser)
+
+
+def _fmt(v, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def format_evaluation(report: dict) -> str:
+    """Markdown table of :func:`evaluate_bundle`'s report."""
+    asr = report["asr"]
+    lines = [
+        f"{report['items']} '{report['split']}' utterances of {report['data']}; voice {report['bundle']}, vocoder "
+        f"{report['vocoder']}; free-running (predicted durations, seed {report['seed']} + item index), DTW-aligned "
+        "to the recording",
+        "| steps | schedule | denoiser | log-mel L1 (DTW) | MCD dB | F0 RMSE Hz | V/UV error | L1 to teacher "
+        "| teacher-forced L1 |" + (" WER | CER |" if asr else ""),
+        "|---" * (9 + (2 if asr else 0)) + "|",
+    ]
+    for r in report["results"]:
+        sched = r["schedule"] if r["schedule"] == r["source"] else f"{r['schedule']} -> {r['source']}"
+        line = (f"| {r['steps']} | {sched} | {r['denoiser']} | {_fmt(r['mel_l1_dtw'], '.4f')} | "
+                f"{_fmt(r['mcd_db'], '.3f')} | {_fmt(r['f0_rmse_hz'], '.1f')} | {_fmt(r['vuv_error'], '.3f')} | "
+                f"{_fmt(r['l1_to_teacher_dtw'], '.4f')} | {_fmt(r['teacher_forced_mel_l1'], '.4f')} |")
+        if asr:
+            line += f" {_fmt(r['wer'], '.3f')} | {_fmt(r['cer'], '.3f')} |"
+        lines.append(line)
+    tr = report["teacher_reference"]
+    if tr:
+        lines.append(f"L1 to teacher: log-mel L1 (DTW) to the {tr['denoiser']} at {tr['steps']} steps, same text and seed")
+    if asr:
+        rec = asr["recordings"]
+        ceiling = f"WER {rec['wer']:.3f}, CER {rec['cer']:.3f}" if rec else "n/a"
+        lines.append(f"ASR {asr['engine']} {asr['version'] or ''}: on the recordings themselves (ceiling) {ceiling}")
+    lines += [f"note: {n}" for n in report["notes"]]
+    return "\n".join(lines)

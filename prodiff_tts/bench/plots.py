@@ -46,6 +46,10 @@ def plot_benchmark(path: str | Path, results: Sequence[dict]) -> None:
     ax_words.set_xlabel("words")
     for ax in (ax_steps, ax_words):
         ax.set_xscale("log", base=2)
+        xs = sorted({float(x) for line in ax.get_lines() for x in line.get_xdata()})
+        if xs:
+            ax.set_xticks(xs, [f"{x:g}" for x in xs])
+            ax.minorticks_off()
         ax.set_yscale("log")
         ax.set_ylabel("real-time factor (lower is faster)")
         ax.grid(True, which="both", alpha=0.3)
@@ -60,13 +64,15 @@ def plot_mels(path: str | Path, titles: Sequence[str], grid: Sequence[Sequence[n
     condition ``j`` (column, e.g. the recording and each generated setting)."""
     nrows, ncols = len(grid), max(len(r) for r in grid)
     fig, axes = _figure(nrows, ncols, (3.2 * ncols, 2.2 * nrows))
+    vmax = max(float(np.max(m)) for row in grid for m in row)
+    vmin = max(min(float(np.min(m)) for row in grid for m in row), vmax - 14.0)  # natural log: ~60 dB
     for i, row in enumerate(grid):
         for j in range(ncols):
             ax = axes[i][j]
             if j >= len(row):
                 ax.axis("off")
                 continue
-            ax.imshow(row[j], origin="lower", aspect="auto", interpolation="none", vmin=-11.5, vmax=2.0)
+            ax.imshow(row[j], origin="lower", aspect="auto", interpolation="none", vmin=vmin, vmax=vmax)
             ax.set_title(f"{column_titles[j]}" if i == 0 else "", fontsize=8)
             ax.set_ylabel(titles[i] if j == 0 else "", fontsize=7)
             ax.tick_params(labelsize=6)

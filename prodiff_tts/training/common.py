@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
 from pathlib import Path
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig
 
@@ -18,9 +18,32 @@ def last_checkpoint(run_dir: str | Path) -> Path | None:
     return path if path.is_file() else None
 
 
+class LastCheckpoint(Callback):
+    """The one owner of ``last.ckpt``: saved every ``minutes`` of training and when training ends, so an
+    abrupt kill loses at most that much work. Lightning writes through an fsspec transaction (temp file,
+    then move), so the file is always complete. All ranks agree on when to save (rank 0 decides)."""
+
+    def __init__(self, dirpath: Path, minutes: float) -> None:
+        self.path = Path(dirpath) / "last.ckpt"
+        self.seconds = 60.0 * minutes
+        self._last = time.monotonic()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        due = trainer.strategy.broadcast(time.monotonic() - self._last >= self.seconds)
+        if due:
+            self.save(trainer)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.save(trainer)
+
+    def save(self, trainer) -> None:
+        trainer.save_checkpoint(self.path)
+        self._last = time.monotonic()
+
+
 def build_trainer(trainer_cfg: DictConfig, run_dir: str | Path, extra_callbacks: list | None = None) -> L.Trainer:
-    """A Trainer that checkpoints every few minutes (``last.ckpt``, written atomically by Lightning through an
-    fsspec transaction: temp file, then move) and on every validation, logs to CSV under ``run_dir``.
+    """A Trainer that writes ``last.ckpt`` every few minutes (see :class:`LastCheckpoint`), keeps a numbered
+    checkpoint every ``val_check_interval`` steps, and logs to CSV under ``run_dir``.
 
     Multi-GPU / multi-node is Lightning's: ``devices``, ``num_nodes``, ``strategy`` (DDP) and ``precision``.
     """
@@ -31,18 +54,12 @@ def build_trainer(trainer_cfg: DictConfig, run_dir: str | Path, extra_callbacks:
         dirpath=run_dir / "checkpoints",
         filename="step{step:08d}",
         auto_insert_metric_name=False,
-        save_last=True,
+        save_last=False,
         save_top_k=-1,
         every_n_train_steps=int(trainer_cfg.val_check_interval),
     )
-    timed = ModelCheckpoint(
-        dirpath=run_dir / "checkpoints",
-        filename="timed",
-        save_last=True,
-        save_top_k=1,
-        train_time_interval=timedelta(minutes=float(trainer_cfg.checkpoint_every_minutes)),
-    )
-    callbacks = [every, timed, LearningRateMonitor(logging_interval="step"), *(extra_callbacks or [])]
+    last = LastCheckpoint(run_dir / "checkpoints", float(trainer_cfg.checkpoint_every_minutes))
+    callbacks = [every, last, LearningRateMonitor(logging_interval="step"), *(extra_callbacks or [])]
     n_dev = trainer_cfg.devices
     multi = trainer_cfg.num_nodes > 1 or (isinstance(n_dev, int) and n_dev > 1)
     strategy = trainer_cfg.strategy
