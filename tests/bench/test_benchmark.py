@@ -91,6 +91,7 @@ def test_targets_pass_miss_and_not_applicable():
 # --- the instrumentation does not change what the API produces ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_instrumented_synthesis_matches_the_api_and_restores_the_synthesizer(tiny_bundle):
     from prodiff_tts.api import Synthesizer
     from prodiff_tts.bench.benchmark import Recorder, instrumented, time_to_first_audio, timed_synthesis
@@ -114,6 +115,7 @@ def test_instrumented_synthesis_matches_the_api_and_restores_the_synthesizer(tin
 # --- the command ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_benchmark_command_writes_table_json_and_plot(student_bundle, tmp_path, capsys):
     out, png = tmp_path / "bench.json", tmp_path / "bench.png"
     rc = main(["benchmark", "--model", str(student_bundle), "--steps", "2", "4", "--max-words", "10",
@@ -152,6 +154,7 @@ def test_benchmark_command_writes_table_json_and_plot(student_bundle, tmp_path, 
     assert r["targets"][0]["value"] is not None  # 2 steps measured
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv, message", [
     (["--steps", "3"], "--steps 3 is not supported"),
     (["--steps", "zero"], "expected a positive integer"),

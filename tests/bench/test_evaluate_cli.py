@@ -51,6 +51,7 @@ def test_scores_along_one_dtw_path():
 # --- the command ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_evaluate_command_on_a_student_bundle(student_bundle, prepared_tiny, tmp_path, capsys):
     out, png = tmp_path / "eval.json", tmp_path / "eval.png"
     rc = main(["evaluate", "--model", str(student_bundle), "--data", str(prepared_tiny), "--items", "2",
@@ -76,6 +77,7 @@ def test_evaluate_command_on_a_student_bundle(student_bundle, prepared_tiny, tmp
         assert all(it["frames"] > 0 and it["reference_frames"] > 0 for it in row["per_item"])
 
 
+@pytest.mark.slow
 def test_evaluate_errors_are_one_line(tiny_bundle, prepared_tiny, tmp_path, capsys):
     cases = [
         (["--model", str(tiny_bundle), "--data", str(prepared_tiny), "--steps", "3"], "--steps 3 is not supported"),
@@ -90,6 +92,7 @@ def test_evaluate_errors_are_one_line(tiny_bundle, prepared_tiny, tmp_path, caps
         assert message in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.slow
 def test_asr_missing_is_a_clear_one_line_error(tiny_bundle, prepared_tiny, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pocketsphinx", None)  # import fails as if not installed
     assert main(["evaluate", "--model", str(tiny_bundle), "--data", str(prepared_tiny), "--asr",
@@ -98,6 +101,7 @@ def test_asr_missing_is_a_clear_one_line_error(tiny_bundle, prepared_tiny, monke
     assert "pocketsphinx" in err and "pip install" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_asr_scores_recordings_and_synthesis(tiny_bundle, prepared_tiny, tmp_path, capsys):
     pytest.importorskip("pocketsphinx")
     out = tmp_path / "asr.json"
