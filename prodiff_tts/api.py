@@ -9,7 +9,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -111,10 +111,17 @@ class Synthesizer:
     def mel_batch(self, texts: Sequence[str], steps: int = 2, seed: int = 0, speed: float = 1.0,
                   schedule: str = "searched") -> list[torch.Tensor]:
         """Natural-log mels [n_mels, T_i] of a batch of sentences, one diffusion run for the batch."""
-        if not (isinstance(speed, (int, float)) and 0.1 <= speed <= 10.0):
-            raise ValueError(f"speed must be between 0.1 and 10, got {speed}")
+        self._check_speed(speed)
         plan = self.plan(steps, schedule)
-        ids = [self.frontend.encode(t) for t in texts]
+        return self._mel_ids([self.frontend.encode(t) for t in texts], plan, seed, speed)
+
+    @staticmethod
+    def _check_speed(speed: float) -> None:
+        if not (isinstance(speed, (int, float)) and not isinstance(speed, bool) and 0.1 <= speed <= 10.0):
+            raise ValueError(f"speed must be between 0.1 and 10, got {speed}")
+
+    @torch.no_grad()
+    def _mel_ids(self, ids: Sequence[Sequence[int]], plan: StepPlan, seed: int, speed: float) -> list[torch.Tensor]:
         lengths = torch.tensor([len(i) for i in ids], device=self.device)
         phonemes = torch.zeros(len(ids), int(lengths.max()), dtype=torch.long, device=self.device)
         for b, seq in enumerate(ids):
@@ -153,34 +160,51 @@ class Synthesizer:
         hop = self.audio.hop_length
         return [wav[b, : m.shape[-1] * hop].float().cpu().numpy() for b, m in enumerate(mels)]
 
+    def stream(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0, schedule: str = "searched",
+               batch_size: int = 8) -> Iterator[np.ndarray]:
+        """The waveform of a long text piece by piece: one float32 array per batch of ``batch_size`` sentences,
+        the pauses between sentences included, so that concatenating the pieces gives :meth:`synthesize`'s
+        waveform. Memory is bounded by one batch, whatever the length of the text.
+
+        Everything is checked before this returns (steps, schedule, speed, batch size, and that the text has
+        something speakable: ``UnspeakableTextError`` otherwise), so a caller can open its output after the
+        call and before the first piece. Warnings about dropped characters are issued once, here."""
+        from .text import UnspeakableTextError, split_sentences
+
+        self._check_speed(speed)
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        plan = self.plan(steps, schedule)
+        ids: list[list[int]] = []  # phoneme ids of the speakable sentences: small next to their audio
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for s in split_sentences(text):
+                try:
+                    ids.append(self.frontend.encode(s))
+                except UnspeakableTextError:
+                    continue
+        for w in sorted({str(c.message) for c in caught}):
+            warnings.warn(w, stacklevel=2)
+        if not ids:
+            raise UnspeakableTextError(f"nothing speakable in the text: {text[:60]!r}")
+        return self._stream(ids, plan, seed, speed, batch_size)
+
+    def _stream(self, ids: list[list[int]], plan: StepPlan, seed: int, speed: float,
+                batch_size: int) -> Iterator[np.ndarray]:
+        pause = np.zeros(int(PAUSE_SECONDS * self.audio.sample_rate), dtype=np.float32)
+        for start in range(0, len(ids), batch_size):
+            wavs = self.vocode(self._mel_ids(ids[start : start + batch_size], plan, seed + start, speed))
+            pieces: list[np.ndarray] = []
+            for wav in wavs:
+                if start or pieces:
+                    pieces.append(pause)
+                pieces.append(wav)
+            yield np.concatenate(pieces).astype(np.float32, copy=False)
+
     def synthesize(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0, schedule: str = "searched",
                    batch_size: int = 8) -> tuple[np.ndarray, int]:
         """Waveform (float32 in [-1, 1]) and sample rate. Long text is split into sentences, synthesized in
-        batches and joined with short pauses. Raises ``UnspeakableTextError`` when nothing is speakable."""
-        from .text import UnspeakableTextError, split_sentences
-
-        sentences = split_sentences(text)
-        speakable = []
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for s in sentences:
-                try:
-                    self.frontend(s)
-                    speakable.append(s)
-                except UnspeakableTextError:
-                    continue
-        for w in {str(c.message) for c in caught}:
-            warnings.warn(w, stacklevel=2)
-        if not speakable:
-            raise UnspeakableTextError(f"nothing speakable in the text: {text[:60]!r}")
-        pause = np.zeros(int(PAUSE_SECONDS * self.audio.sample_rate), dtype=np.float32)
-        pieces: list[np.ndarray] = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # already reported once above
-            for start in range(0, len(speakable), batch_size):
-                chunk = speakable[start : start + batch_size]
-                for wav in self.vocode(self.mel_batch(chunk, steps, seed + start, speed, schedule)):
-                    if pieces:
-                        pieces.append(pause)
-                    pieces.append(wav)
-        return np.concatenate(pieces).astype(np.float32), self.audio.sample_rate
+        batches and joined with short pauses (see :meth:`stream` to get it piece by piece in bounded
+        memory). Raises ``UnspeakableTextError`` when nothing is speakable."""
+        pieces = list(self.stream(text, steps, seed, speed, schedule, batch_size))
+        return np.concatenate(pieces).astype(np.float32, copy=False), self.audio.sample_rate

@@ -143,22 +143,29 @@ def _run_synthesize(args: argparse.Namespace) -> int:
     text = _read_text(args)
     _check_output(args.output)
     from .api import Synthesizer
-    from .audio import write_wav
+    from .audio import write_wav_stream
     from .vocoders import VOCODER_NAMES
 
     if args.vocoder is not None and args.vocoder not in VOCODER_NAMES:
         raise CLIError(f"unknown vocoder {args.vocoder!r}; choose from {', '.join(VOCODER_NAMES)}")
     synth = Synthesizer.from_pretrained(args.model, device=args.device, vocoder=args.vocoder)
     plan = synth.plan(args.steps, args.schedule)  # validates --steps before any work
+    sr = synth.audio.sample_rate
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:  # text warnings come before any audio
+        warnings.simplefilter("always")
+        pieces = synth.stream(text, steps=args.steps, seed=args.seed, speed=args.speed, schedule=args.schedule)
+    for msg in sorted({str(c.message) for c in caught}):
+        print(f"tts: warning: {msg}", file=sys.stderr)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        t0 = time.perf_counter()
-        wav, sr = synth.synthesize(text, steps=args.steps, seed=args.seed, speed=args.speed, schedule=args.schedule)
+        # written batch by batch into a temp file beside the output, renamed at the end: bounded memory for
+        # any length of text, and an existing output is replaced only by a complete file
+        samples = write_wav_stream(args.output, pieces, sr)
         elapsed = time.perf_counter() - t0
     for msg in sorted({str(c.message) for c in caught}):
         print(f"tts: warning: {msg}", file=sys.stderr)
-    write_wav(args.output, wav, sr)
-    seconds = len(wav) / sr
+    seconds = samples / sr
     print(f"wrote {args.output}: {seconds:.2f} s of audio at {sr} Hz; {args.steps} steps ({plan.source} schedule, "
           f"{plan.denoiser} denoiser), vocoder {synth.vocoder_name}; synthesis {elapsed:.2f} s, "
           f"RTF {elapsed / max(seconds, 1e-9):.3f}")

@@ -1,5 +1,5 @@
 from .config import AudioConfig
-from .io import AudioReadError, atomic_write, read_wav, resample, write_wav
+from .io import AudioReadError, atomic_write, read_wav, resample, write_wav, write_wav_stream
 from .mel import MelSpectrogram
 from .pitch import extract_f0, interpolate_log_f0, log_energy
 from .processing import normalize_loudness, trim_silence
@@ -17,4 +17,5 @@ __all__ = [
     "resample",
     "trim_silence",
     "write_wav",
+    "write_wav_stream",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import soundfile as sf
@@ -45,6 +46,9 @@ def atomic_write(path: str | os.PathLike, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the result gets the usual permissions
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -58,3 +62,24 @@ def write_wav(path: str | os.PathLike, wav: np.ndarray, sample_rate: int) -> Non
     """16-bit PCM mono wav, written atomically; values are clipped to [-1, 1]."""
     wav = np.clip(np.asarray(wav, dtype=np.float32).reshape(-1), -1.0, 1.0)
     atomic_write(path, lambda tmp: sf.write(tmp, wav, sample_rate, subtype="PCM_16", format="WAV"))
+
+
+def write_wav_stream(path: str | os.PathLike, pieces: Iterable[np.ndarray], sample_rate: int) -> int:
+    """Like :func:`write_wav` for audio that arrives piece by piece (``Synthesizer.stream``): each piece is
+    appended to a temp file in the output directory as it comes, so memory holds one piece, never the whole
+    waveform; the temp file replaces ``path`` only once every piece is written. On any error (or an
+    interrupt) the temp file is removed and an existing ``path`` is left untouched. Returns the number of
+    samples written."""
+    written = 0
+
+    def write(tmp: str) -> None:
+        nonlocal written
+        with sf.SoundFile(tmp, mode="w", samplerate=int(sample_rate), channels=1, subtype="PCM_16",
+                          format="WAV") as f:
+            for piece in pieces:
+                piece = np.clip(np.asarray(piece, dtype=np.float32).reshape(-1), -1.0, 1.0)
+                f.write(piece)
+                written += len(piece)
+
+    atomic_write(path, write)
+    return written

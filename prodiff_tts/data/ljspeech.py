@@ -70,3 +70,44 @@ def read_metadata(corpus_dir: str | Path) -> tuple[list[Utterance], list[Metadat
     if not utterances and not problems:
         raise CorpusError(f"{meta} has no rows")
     return utterances, problems
+
+
+# LJSpeech 1.1 as published (https://keithito.com/LJ-Speech-Dataset/). The archive digest is the one
+# several public recipes verify; the metadata.csv digest is from a public record of the extracted files.
+LJSPEECH_URL = "https://data.keithito.com/data/speech/LJSpeech-1.1.tar.bz2"
+LJSPEECH_ARCHIVE_SHA256 = "be1a30453f28eb8dd26af4101ae40cbf2c50413b1bb21936cbcdc6fae3de8aa5"
+LJSPEECH_METADATA_SHA256 = "852bce5c79e5184ba5bf2ea98aad4bcf49a5d787def5fd1f04fa2ab8aa6dc535"
+LJSPEECH_CLIPS = 13100
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_ljspeech(corpus_dir: str | Path, strict_checksum: bool = True) -> dict:
+    """Checks a downloaded LJSpeech 1.1: layout, clip count, metadata checksum, every wav present.
+
+    Raises CorpusError with what is wrong and where to get the corpus. Returns a small report.
+    """
+    corpus_dir = Path(corpus_dir)
+    hint = f"download and unpack {LJSPEECH_URL} (sha256 {LJSPEECH_ARCHIVE_SHA256[:16]}...)"
+    if not (corpus_dir / "metadata.csv").is_file() or not (corpus_dir / "wavs").is_dir():
+        raise CorpusError(f"{corpus_dir} is not LJSpeech-1.1 (expected metadata.csv and wavs/): {hint}")
+    digest = sha256_file(corpus_dir / "metadata.csv")
+    utts, problems = read_metadata(corpus_dir)
+    if len(utts) != LJSPEECH_CLIPS or problems:
+        raise CorpusError(f"{corpus_dir}/metadata.csv has {len(utts)} usable rows and {len(problems)} bad ones; "
+                          f"LJSpeech-1.1 has {LJSPEECH_CLIPS}: {hint}")
+    if strict_checksum and digest != LJSPEECH_METADATA_SHA256:
+        raise CorpusError(f"{corpus_dir}/metadata.csv sha256 {digest} differs from LJSpeech-1.1's "
+                          f"({LJSPEECH_METADATA_SHA256}); use --no-strict-checksum for a modified copy")
+    missing = [u.id for u in utts if not u.wav_path.is_file()]
+    if missing:
+        raise CorpusError(f"{len(missing)} wavs missing under {corpus_dir}/wavs (first: {missing[0]}.wav): {hint}")
+    return {"clips": len(utts), "metadata_sha256": digest}
