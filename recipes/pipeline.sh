@@ -2,12 +2,16 @@
 # Corpus-independent prodiff-tts pipeline. An egs/<corpus>/run.sh sets the variables below, defines
 # `corpus_stage` (build or check its corpus), then sources this file:
 #
-#   CORPUS   LJSpeech-format corpus dir        DATA     prepared cache dir        EXP  experiment dir
-#   TEACHER_EXPERIMENT / VOCODER_EXPERIMENT    Hydra experiment names            VOICE, BUNDLE
-#   JOBS     worker processes for prepare      TEACHER_ARGS / VOCODER_ARGS  extra Hydra overrides (arrays)
+#   CORPUS  LJSpeech-format corpus dir     DATA  prepared cache dir     EXP  experiment dir
+#   JOBS    prepare workers                VOICE, BUNDLE (bundle dir, written by stage 5)
+#   TEACHER_EXPERIMENT, VOCODER_EXPERIMENT   Hydra experiments of the teacher and vocoder
+#   DISTILL_START / DISTILL_FINAL            distillation from K0 steps down to this many
+#   SEARCH_STEPS                             step counts whose schedule is searched (stage 6)
+#   TEACHER_ARGS, VOCODER_ARGS, DISTILL_ARGS, SEARCH_ARGS, EVAL_ARGS, BENCH_ARGS  extra arguments (arrays)
 #
 # Options: --stage N --stop-stage M (inclusive) --dry-run (print each command, run nothing).
-# Every stage resumes: rerunning a stage continues from its last checkpoint / cached files.
+# Stages: 0 corpus, 1 prepare, 2 teacher, 3 distill, 4 vocoder, 5 export, 6 search, 7 evaluate, 8 benchmark.
+# Every stage resumes: rerunning it continues from its checkpoints / cached files.
 set -euo pipefail
 
 stage=0
@@ -18,7 +22,7 @@ while [ $# -gt 0 ]; do
     --stage) stage="$2"; shift 2 ;;
     --stop-stage) stop_stage="$2"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
-    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown option: $1 (use --stage N --stop-stage M --dry-run)" >&2; exit 2 ;;
   esac
 done
@@ -30,8 +34,10 @@ run() {
 
 want() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 
-TEACHER_ARGS=("${TEACHER_ARGS[@]+"${TEACHER_ARGS[@]}"}")
-VOCODER_ARGS=("${VOCODER_ARGS[@]+"${VOCODER_ARGS[@]}"}")
+: "${DISTILL_START:=8}" "${DISTILL_FINAL:=1}" "${SEARCH_STEPS:=2 4}"
+for a in TEACHER_ARGS VOCODER_ARGS DISTILL_ARGS SEARCH_ARGS EVAL_ARGS BENCH_ARGS; do
+  declare -p "$a" >/dev/null 2>&1 || declare -a "$a=()"
+done
 
 if want 0; then echo "== stage 0: corpus"; corpus_stage; fi
 if want 1; then
@@ -40,13 +46,37 @@ if want 1; then
 fi
 if want 2; then
   echo "== stage 2: teacher"
-  run tts train "experiment=$TEACHER_EXPERIMENT" "data.dir=$DATA" "run_dir=$EXP/teacher" "${TEACHER_ARGS[@]}"
+  run tts train "experiment=$TEACHER_EXPERIMENT" "data.dir=$DATA" "run_dir=$EXP/teacher" ${TEACHER_ARGS[@]+"${TEACHER_ARGS[@]}"}
+fi
+if want 3; then
+  echo "== stage 3: progressive distillation $DISTILL_START -> $DISTILL_FINAL steps"
+  run tts distill "teacher=$EXP/teacher/checkpoints/last.ckpt" "experiment=$TEACHER_EXPERIMENT" "data.dir=$DATA" \
+    "run_dir=$EXP/distill" "distill.start_steps=$DISTILL_START" "distill.final_steps=$DISTILL_FINAL" \
+    ${DISTILL_ARGS[@]+"${DISTILL_ARGS[@]}"}
+fi
+if want 4; then
+  echo "== stage 4: vocoder"
+  run tts train "experiment=$VOCODER_EXPERIMENT" "data.dir=$DATA" "run_dir=$EXP/vocoder" ${VOCODER_ARGS[@]+"${VOCODER_ARGS[@]}"}
 fi
 if want 5; then
-  echo "== stage 5: vocoder"
-  run tts train "experiment=$VOCODER_EXPERIMENT" "data.dir=$DATA" "run_dir=$EXP/vocoder" "${VOCODER_ARGS[@]}"
+  echo "== stage 5: export bundle"
+  run tts export "$EXP/teacher/checkpoints/last.ckpt" "$BUNDLE" --voice "$VOICE" --distilled "$EXP/distill" \
+    --vocoder "$EXP/vocoder/export"
+fi
+if want 6; then
+  echo "== stage 6: schedule search"
+  for k in $SEARCH_STEPS; do
+    run tts search "model=$BUNDLE" "steps=$k" "experiment=$TEACHER_EXPERIMENT" "data.dir=$DATA" \
+      "run_dir=$EXP/search" ${SEARCH_ARGS[@]+"${SEARCH_ARGS[@]}"}
+  done
+fi
+if want 7; then
+  echo "== stage 7: evaluate"
+  run tts evaluate --model "$BUNDLE" --data "$DATA" --json "$EXP/evaluate.json" --plot "$EXP/evaluate.png" \
+    ${EVAL_ARGS[@]+"${EVAL_ARGS[@]}"}
 fi
 if want 8; then
-  echo "== stage 8: export bundle"
-  run tts export "$EXP/teacher/checkpoints/last.ckpt" "$BUNDLE" --voice "$VOICE"
+  echo "== stage 8: benchmark"
+  run tts benchmark --model "$BUNDLE" --json "$EXP/benchmark.json" --plot "$EXP/benchmark.png" \
+    ${BENCH_ARGS[@]+"${BENCH_ARGS[@]}"}
 fi

@@ -113,6 +113,7 @@ class VocoderLightningModule(L.LightningModule):
         self.stft_loss = MultiResolutionSTFTLoss() if stft_weight > 0 else None
         self.val_mel = MelSpectrogram(self.audio_config)
         self.adv_weights = {n: float((adv_weights or {}).get(n, 1.0)) for n in self.discriminators}
+        self._logged_recordings: set[str] = set()
 
     # --- counters -------------------------------------------------------------------------------
     @property
@@ -174,7 +175,7 @@ class VocoderLightningModule(L.LightningModule):
         opt_g = opts[0]
         wav, mel = batch["wav"], batch["mel"]
         y_hat = self.generator.generate(mel)
-        gan = len(self.discriminators) > 0 and self.gen_step >= hp.mel_only_steps
+        gan = len(self.discriminators) > 0 and self.gen_step >= self._gan_start()
         logs: dict[str, torch.Tensor] = {}
 
         if gan:
@@ -268,7 +269,7 @@ class VocoderLightningModule(L.LightningModule):
             exp = getattr(lg, "experiment", None)
             if exp is not None and hasattr(exp, "add_audio"):  # TensorBoard
                 exp.add_audio(f"val/{ident}/generated", audio.unsqueeze(0), self.gen_step, sample_rate=sr)
-                if self.gen_step == 0 or not getattr(self, "_logged_gt", False):
+                if ident not in self._logged_recordings:
                     exp.add_audio(f"val/{ident}/recording", wav.detach().float().cpu().unsqueeze(0), 0, sample_rate=sr)
                 if hasattr(exp, "add_image"):
                     image = image if image is not None else _mel_image(mel, mel_hat)
@@ -279,7 +280,7 @@ class VocoderLightningModule(L.LightningModule):
                     lg.log_audio(key=f"val/{ident}", audios=[audio.numpy()], sample_rate=[sr], step=self.gen_step)
                 except Exception as e:  # noqa: BLE001 — logging must never stop training
                     log.debug("log_audio failed: %s", e)
-        self._logged_gt = True
+        self._logged_recordings.add(ident)
 
 
 def _mel_image(mel: torch.Tensor, mel_hat: torch.Tensor) -> np.ndarray | None:

@@ -121,6 +121,41 @@ def test_paired_generated_mels(tmp_path) -> None:
 
 
 # --- module -----------------------------------------------------------------------------------------
+class _Board:
+    """Stands in for a TensorBoard SummaryWriter (not installed here): records what is logged."""
+
+    def __init__(self) -> None:
+        self.audio: list[str] = []
+        self.images: list[tuple[str, tuple]] = []
+
+    def add_audio(self, tag, snd, step, sample_rate):
+        assert sample_rate == AC.sample_rate and snd.dim() == 2
+        self.audio.append(tag)
+
+    def add_image(self, tag, img, step, dataformats):
+        assert dataformats == "HWC" and img.ndim == 3 and img.shape[2] == 3
+        self.images.append((tag, img.shape))
+
+
+class _BoardLogger(L.pytorch.loggers.Logger):
+    def __init__(self) -> None:
+        super().__init__()
+        self._board = _Board()
+
+    name = "board"
+    version = 0
+
+    @property
+    def experiment(self) -> _Board:
+        return self._board
+
+    def log_metrics(self, metrics, step=None) -> None:
+        pass
+
+    def log_hyperparams(self, params, *args, **kwargs) -> None:
+        pass
+
+
 def test_step_counting() -> None:
     m = VocoderLightningModule(TINY_GEN, AC.to_dict(), ["mrd"], TINY_DISC, mel_only_steps=3)
     assert [m.gen_step_from_global(g) for g in (0, 3, 4, 5, 7)] == [0, 3, 3, 4, 5]
@@ -136,7 +171,8 @@ def test_module_runs_three_steps_and_exports(tmp_path) -> None:
     L.seed_everything(0, verbose=False)
     module = VocoderLightningModule(TINY_GEN, AC.to_dict(), ["mpd", "mrd"], TINY_DISC, mel_only_steps=1,
                                     stft_weight=1.0, sample_dir=str(tmp_path / "samples"))
-    trainer = L.Trainer(accelerator="cpu", max_steps=module.trainer_max_steps(3), max_epochs=-1, logger=False,
+    board = _BoardLogger()
+    trainer = L.Trainer(accelerator="cpu", max_steps=module.trainer_max_steps(3), max_epochs=-1, logger=board,
                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                         num_sanity_val_steps=0, val_check_interval=3, check_val_every_n_epoch=None)
     trainer.fit(module, datamodule=dm)
@@ -144,6 +180,7 @@ def test_module_runs_three_steps_and_exports(tmp_path) -> None:
     assert torch.isfinite(trainer.callback_metrics["val/mel_l1"])
     assert {"train/loss_d", "train/adv", "train/fm", "train/stft"} <= set(trainer.callback_metrics)
     assert list((tmp_path / "samples").glob("*.wav"))
+    assert len(board.experiment.audio) == 2 and len(board.experiment.images) == 1  # generated, recording, mels
     ckpt = tmp_path / "m.ckpt"
     trainer.save_checkpoint(ckpt, weights_only=False)
     torch.load(ckpt, map_location="cpu", weights_only=True)  # no pickled objects in our checkpoints

@@ -1,0 +1,70 @@
+"""The recipes' dry runs print every stage with arguments the CLI and Hydra accept; corpus checks."""
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prodiff_tts.cli import build_parser
+from prodiff_tts.data.ljspeech import CorpusError, check_ljspeech
+from prodiff_tts.training.run import compose_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def dry_run(script: str, *args: str, env: dict | None = None) -> list[list[str]]:
+    import os
+
+    out = subprocess.run(["bash", str(ROOT / script), *args, "--dry-run"], capture_output=True, text=True,
+                         check=True, env={**os.environ, **(env or {})}).stdout
+    return [shlex.split(line[2:]) for line in out.splitlines() if line.startswith("+ ")]
+
+
+def check_command(argv: list[str]) -> None:
+    if argv[0] != "tts":
+        return
+    sub, rest = argv[1], argv[2:]
+    if sub in ("train", "distill", "search"):
+        prefix = {"distill": ("teacher=",), "search": ("model=", "steps=")}.get(sub, ())
+        overrides = [f"{sub}.{o}" if o.startswith(prefix) else o for o in rest]
+        cfg = compose_config(overrides + ([f"task={sub}"] if sub == "distill" else []))
+        assert cfg.run_dir
+    else:
+        build_parser().parse_args([sub, *rest])
+
+
+@pytest.mark.parametrize("diffusion", ["continuous", "prodiff"])
+def test_ljspeech_dry_run_prints_every_stage_with_valid_arguments(diffusion):
+    cmds = dry_run("egs/ljspeech/run.sh", "--corpus", "/data/LJSpeech-1.1", env={"DIFFUSION": diffusion})
+    subs = [c[1] for c in cmds if c[0] == "tts"]
+    assert subs == ["prepare", "train", "distill", "train", "export", "search", "search", "evaluate", "benchmark"]
+    for c in cmds:
+        check_command(c)
+    distill = next(c for c in cmds if c[:2] == ["tts", "distill"])
+    assert f"distill.start_steps={4 if diffusion == 'prodiff' else 8}" in distill
+
+
+def test_demo_dry_run_and_stage_selection():
+    cmds = dry_run("egs/demo/run.sh")
+    for c in cmds:
+        check_command(c)
+    assert [c[1] for c in dry_run("egs/demo/run.sh", "--stage", "2", "--stop-stage", "3")] == ["train", "distill"]
+
+
+def test_unknown_recipe_option_is_rejected():
+    p = subprocess.run(["bash", str(ROOT / "egs/demo/run.sh"), "--bogus"], capture_output=True, text=True)
+    assert p.returncode == 2 and "unknown option" in p.stderr
+
+
+def test_ljspeech_check_rejects_wrong_layouts(tmp_path):
+    with pytest.raises(CorpusError, match="expected metadata.csv and wavs"):
+        check_ljspeech(tmp_path)
+    (tmp_path / "wavs").mkdir()
+    (tmp_path / "metadata.csv").write_text("LJ001-0001|Printing.|Printing.\n")
+    with pytest.raises(CorpusError, match="has 1 usable rows .* 13100"):
+        check_ljspeech(tmp_path)
+    p = subprocess.run([sys.executable, str(ROOT / "egs/ljspeech/local/check_corpus.py"), str(tmp_path)],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "keithito.com" in p.stderr
