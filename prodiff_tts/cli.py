@@ -72,6 +72,8 @@ def _run_prepare(args: argparse.Namespace) -> int:
         print(f"  skipped {n:5d}  {reason}")
     if s.resampled:
         print(f"  resampled {s.resampled} clips to the configured sample rate")
+    if s.discarded:
+        print(f"  discarded {s.discarded} cached clips of an earlier run with other settings")
     print(f"splits: {s.splits}; audio: {s.hours:.3f} h")
     print(f"wall time {s.seconds:.1f} s, {s.clips_per_second:.2f} clips/s with {args.jobs or os.cpu_count()} jobs")
     print(f"written to {args.out}/ (manifest.jsonl, vocab.json, stats.json, features/, skipped.jsonl)")

@@ -10,7 +10,8 @@ Output directory layout::
     prepare.json        the settings and audio config the cache was made with
 
 Resumable: an utterance whose cache file exists with the same phoneme ids is not recomputed. Every file
-is written atomically, so a kill at any point leaves only complete files behind.
+is written atomically, so a kill at any point leaves only complete files behind (and the temp file being
+written, which the next run removes). A cache made with other settings (``prepare.json``) is not reused.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class PrepareSummary:
     hours: float
     seconds: float
     splits: dict[str, int]
+    discarded: int = 0  # cached features of an earlier run made with other settings, recomputed
 
     @property
     def clips_per_second(self) -> float:
@@ -161,6 +163,8 @@ def prepare_corpus(
     corpus_dir, out_dir = Path(corpus_dir), Path(out_dir)
     feat_dir = out_dir / "features"
     feat_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_files(out_dir)
+    discarded = _discard_cache_made_otherwise(out_dir, corpus_dir, config)
     utts, problems = read_metadata(corpus_dir)
     skipped: list[dict] = [{"id": p.id, "skip": f"metadata line {p.line}: {p.reason}"} for p in problems]
 
@@ -234,7 +238,42 @@ def prepare_corpus(
         hours=sum(r["seconds"] for r in records.values()) / 3600.0,
         seconds=time.perf_counter() - t0,
         splits=counts,
+        discarded=discarded,
     )
+
+
+_SPLIT_ONLY = ("val_size", "test_size", "split_seed")  # settings that do not change a cached feature
+
+
+def _remove_stale_temp_files(out_dir: Path) -> None:
+    """Temp files of :func:`atomic_write` left by a run that was killed (SIGKILL, power loss) mid-write."""
+    for d in (out_dir, out_dir / "features"):
+        for tmp in d.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+def _discard_cache_made_otherwise(out_dir: Path, corpus_dir: Path, config: PrepareConfig) -> int:
+    """Resuming must not mix features made with other settings (sample rate, trimming, loudness, resampling,
+    duration limits): when ``prepare.json`` says the cache was made otherwise, the cached features and the
+    manifest are removed. ``prepare.json`` is then written first, so that a run killed at any point is
+    resumed with the settings it was started with. Returns the number of cached features removed."""
+    settings = json.loads(json.dumps({"corpus": str(corpus_dir.resolve()), **asdict(config)}))
+    path = out_dir / "prepare.json"
+    discarded = 0
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            old = {}
+        same = isinstance(old, dict) and bool(old) and all(
+            old[k] == v for k, v in settings.items() if k in old and k not in (*_SPLIT_ONLY, "corpus"))
+        if not same:
+            for f in (out_dir / "features").glob("*.npz"):
+                f.unlink()
+                discarded += 1
+            (out_dir / "manifest.jsonl").unlink(missing_ok=True)
+    _write_text(path, json.dumps(settings, indent=1))
+    return discarded
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -18,6 +18,29 @@ def last_checkpoint(run_dir: str | Path) -> Path | None:
     return path if path.is_file() else None
 
 
+def check_resume(module: torch.nn.Module, path: str | Path) -> None:
+    """Before resuming ``module`` from ``path``: a one-line ``ValueError`` when the checkpoint cannot be read
+    safely (``weights_only=True``), or was written by a run with another model config, instead of a
+    traceback from deep inside Lightning."""
+    path = Path(path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as e:
+        raise ValueError(f"cannot resume from {path}: {str(e).splitlines()[0][:160]} (move it away to start "
+                         "this run over)") from None
+    state = ckpt.get("state_dict") if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f"cannot resume from {path}: not a training checkpoint (no state_dict)")
+    own = module.state_dict()
+    problems = [f"missing {k}" for k in own if k not in state]
+    problems += [f"unexpected {k}" for k in state if k not in own]
+    problems += [f"{k} has shape {tuple(state[k].shape)}, the configured model {tuple(v.shape)}"
+                 for k, v in own.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    if problems:
+        raise ValueError(f"cannot resume from {path}: it was written with another model config ({problems[0]}; "
+                         f"{len(problems)} difference(s)); use a new run_dir, or the config of that run")
+
+
 class LastCheckpoint(Callback):
     """The one owner of ``last.ckpt``: saved every ``minutes`` of training and when training ends, so an
     abrupt kill loses at most that much work. Lightning writes through an fsspec transaction (temp file,

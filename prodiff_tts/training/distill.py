@@ -20,21 +20,16 @@ from ..diffusion.distill import distillation_target, sample_triplets
 from ..diffusion.sampler import q_sample
 from ..diffusion.schedule import make_schedule, uniform_timesteps
 from ..models.acoustic import AcousticModel
-from ..models.config import AcousticConfig
 from .ema import EMA
-from .export import ema_state, read_checkpoint
+from .export import acoustic_from_checkpoint, read_checkpoint
 from .losses import masked_l1
 
 
 def load_teacher_checkpoint(path: str | Path) -> tuple[AcousticModel, dict]:
     """The teacher's acoustic model (EMA weights) and its hyper-parameters, from a teacher .ckpt."""
     ckpt = read_checkpoint(path)
-    hp = ckpt.get("hyper_parameters") or {}
-    if "model" not in hp or "diffusion" not in hp:
-        raise ValueError(f"{path} is not a teacher checkpoint of prodiff-tts")
-    model = AcousticModel(AcousticConfig.from_dict(hp["model"]), int(hp["n_symbols"]))
-    model.load_state_dict(ema_state(ckpt))
-    return model.eval().requires_grad_(False), hp
+    model = acoustic_from_checkpoint(ckpt, path)  # one-line ValueError when config and weights do not fit
+    return model.eval().requires_grad_(False), ckpt["hyper_parameters"]
 
 
 def round_plan(start_steps: int, final_steps: int) -> list[tuple[int, int]]:
@@ -111,7 +106,7 @@ class DistillModule(L.LightningModule):
 def run_distillation(cfg) -> Path:
     """All rounds of ``cfg.distill``; returns the run directory holding ``k<K>/student.safetensors``."""
     from ..data.datamodule import FeatureDataModule
-    from .common import build_trainer, last_checkpoint
+    from .common import build_trainer, check_resume, last_checkpoint
     from .run import check_data_dir, save_run_files
 
     dcfg = cfg.distill
@@ -143,8 +138,10 @@ def run_distillation(cfg) -> Path:
             tcfg.max_steps = int(dcfg.steps_per_round)
             tcfg.val_check_interval = min(int(tcfg.val_check_interval), int(dcfg.steps_per_round))
             tcfg.limit_val_batches = 0  # each round is evaluated by the table below instead
-            trainer = build_trainer(tcfg, round_dir)
             resume = last_checkpoint(round_dir)
+            if resume:
+                check_resume(module, resume)
+            trainer = build_trainer(tcfg, round_dir)
             trainer.fit(module, dm, ckpt_path=str(resume) if resume else None, weights_only=True)
             if trainer.global_rank == 0:
                 save_weights(student_file, module.ema.module.state_dict())

@@ -23,10 +23,34 @@ def read_checkpoint(path: str | Path) -> dict:
 
 
 def ema_state(ckpt: dict, prefix: str = "ema.module.") -> dict[str, torch.Tensor]:
-    state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+    state = {k[len(prefix):]: v for k, v in (ckpt.get("state_dict") or {}).items() if k.startswith(prefix)}
     if not state:
         raise ValueError("checkpoint has no EMA weights")
     return state
+
+
+def acoustic_from_checkpoint(ckpt: dict, path: str | Path):
+    """The teacher's ``AcousticModel`` built from the config stored in the checkpoint, with its EMA weights.
+
+    A ``ValueError`` (one line) when the checkpoint is not a teacher's, when its config does not build with
+    this version of the code, or when its weights do not fit that config (e.g. an edited config)."""
+    from ..models.acoustic import AcousticModel
+    from ..models.config import AcousticConfig
+
+    hp = ckpt.get("hyper_parameters") or {}
+    if not isinstance(hp, dict) or "model" not in hp or "diffusion" not in hp:
+        raise ValueError(f"{path} is not a teacher checkpoint of prodiff-tts")
+    try:
+        model = AcousticModel(AcousticConfig.from_dict(hp["model"]), int(hp["n_symbols"]))
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise ValueError(f"model config in {path} does not fit this version of prodiff-tts: "
+                         f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    try:
+        model.load_state_dict(ema_state(ckpt), strict=True)
+    except RuntimeError as e:
+        first = next((ln.strip() for ln in str(e).splitlines()[1:] if ln.strip()), str(e))
+        raise ValueError(f"weights in {path} do not match the model config stored with them: {first[:200]}") from None
+    return model
 
 
 def split_denoiser(state: dict[str, torch.Tensor]) -> tuple[dict, dict]:
@@ -42,10 +66,11 @@ def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voi
     students of a ``tts distill`` run (``<distilled>/k<K>/student.safetensors``), the searched schedules
     found beside the teacher run (``schedule.json``) and a trained vocoder directory, when given."""
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"bundle directory {out_dir} exists and is not a directory")
     ckpt = read_checkpoint(checkpoint)
-    hp = ckpt.get("hyper_parameters") or {}
-    if "model" not in hp:
-        raise ValueError(f"{checkpoint} is not a teacher checkpoint of prodiff-tts")
+    acoustic_from_checkpoint(ckpt, checkpoint)  # the bundle must load: refuse weights that do not fit the config
+    hp = ckpt["hyper_parameters"]
     run_dir = Path(hp.get("run_dir", checkpoint.parent.parent))
     if not (run_dir / "config.yaml").is_file():
         run_dir = checkpoint.parent.parent

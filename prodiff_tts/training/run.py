@@ -13,11 +13,61 @@ from ..audio import AudioConfig, atomic_write
 
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
-    """The training config from the package's Hydra configs plus command-line overrides."""
+    """The training config from the package's Hydra configs plus command-line overrides.
+
+    A ``key=value`` override must keep the type of the value it replaces (an integer stays an integer, a
+    number a number, a flag a flag): ``trainer.max_steps=abc`` is a ``ValueError`` here, not a crash (or a
+    silently ignored setting) later."""
     from hydra import compose, initialize_config_module
 
+    overrides = list(overrides)
     with initialize_config_module(config_module="prodiff_tts.configs", version_base="1.3"):
-        return compose(config_name="train", overrides=list(overrides))
+        cfg = compose(config_name="train", overrides=overrides)
+        _check_override_types(cfg, overrides, lambda groups: compose(config_name="train", overrides=groups))
+    return cfg
+
+
+_ANY_TYPE = frozenset({"devices"})  # Lightning takes 1, "auto", "0,1" or [0, 1]
+
+
+def _type_name(value: object) -> str | None:
+    """The kind of a default value an override must keep, or None when anything goes."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    return None
+
+
+def _fits(value: object, kind: str) -> bool:
+    if kind == "true or false":
+        return isinstance(value, bool)
+    if kind == "an integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_override_types(cfg: DictConfig, overrides: list[str], compose_groups) -> None:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    groups = {p.name for p in Path(__file__).resolve().parent.parent.joinpath("configs").iterdir() if p.is_dir()}
+    values = [o for o in parsed if not o.is_delete() and o.key_or_group not in groups and "/" not in o.key_or_group]
+    if not values:
+        return
+    base = compose_groups([o.input_line for o in parsed if o.key_or_group in groups])  # defaults of the run
+    for o in values:
+        if o.key_or_group.rsplit(".", 1)[-1] in _ANY_TYPE:
+            continue
+        default = OmegaConf.select(base, o.key_or_group, default=None, throw_on_resolution_failure=False)
+        kind = _type_name(default)
+        if kind is None:
+            continue
+        value = OmegaConf.select(cfg, o.key_or_group, default=None, throw_on_resolution_failure=False)
+        if value is not None and not _fits(value, kind):  # null always goes (e.g. no gradient clipping)
+            raise ValueError(f"bad configuration: {o.input_line}: must be {kind} (default {default})")
 
 
 def check_data_dir(cfg: DictConfig) -> Path:
@@ -51,7 +101,7 @@ def train_teacher(cfg: DictConfig) -> Path:
     from ..data.datamodule import FeatureDataModule
     from ..data.stats import FeatureStats
     from ..text import Vocab
-    from .common import build_trainer, last_checkpoint
+    from .common import build_trainer, check_resume, last_checkpoint
     from .teacher import TeacherModule
 
     data_dir = check_data_dir(cfg)
@@ -70,8 +120,10 @@ def train_teacher(cfg: DictConfig) -> Path:
     d = cfg.data
     dm = FeatureDataModule(data_dir, batch_size=d.batch_size, num_workers=d.num_workers, max_frames=d.max_frames,
                            val_items=d.val_items, seed=cfg.seed)
-    trainer = build_trainer(cfg.trainer, run_dir)
     resume = last_checkpoint(run_dir)
+    if resume:
+        check_resume(module, resume)
+    trainer = build_trainer(cfg.trainer, run_dir)
     trainer.fit(module, dm, ckpt_path=str(resume) if resume else None, weights_only=True)
     return last_checkpoint(run_dir) or run_dir
 

@@ -68,3 +68,23 @@ def test_ljspeech_check_rejects_wrong_layouts(tmp_path):
     p = subprocess.run([sys.executable, str(ROOT / "egs/ljspeech/local/check_corpus.py"), str(tmp_path)],
                        capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "keithito.com" in p.stderr
+
+
+@pytest.mark.slow
+def test_every_stage_runs_for_real_on_the_fixture_with_the_tiny_preset(tmp_path):
+    import json
+    import os
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "PYTHON": sys.executable}
+    p = subprocess.run(["bash", str(ROOT / "egs/ljspeech/run.sh"), "--preset", "tiny", "--corpus",
+                        str(ROOT / "tests/data/ljs_tiny"), "--exp", str(tmp_path)], capture_output=True, text=True,
+                       env=env, timeout=900)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
+    assert [ln for ln in p.stdout.splitlines() if ln.startswith("== stage")][-1].startswith("== stage 8")
+    bundle = tmp_path / "bundle"
+    names = {e["name"] for e in __import__("yaml").safe_load((bundle / "config.yaml").read_text())["denoisers"]}
+    assert names == {"teacher", "student_k2", "student_k1"}
+    assert (bundle / "vocoder").is_dir()
+    assert "student_k2:2" in json.loads((bundle / "schedule.json").read_text())["schedules"]
+    assert json.loads((tmp_path / "evaluate.json").read_text())["results"]
+    assert json.loads((tmp_path / "benchmark.json").read_text())["results"]

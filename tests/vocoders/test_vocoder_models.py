@@ -207,3 +207,10 @@ def test_griffin_lim_vocoder_is_deterministic() -> None:
     voc = GriffinLimVocoder(AC, n_iter=4)
     mel = torch.randn(1, AC.n_mels, 12) - 4
     assert torch.equal(voc(mel), voc(mel))
+
+
+def test_rtf_helper_runs() -> None:
+    from prodiff_tts.vocoders.benchmark import vocoder_rtf
+
+    r = vocoder_rtf(tiny("istft"), seconds=0.1, warmup=0, repeats=1)
+    assert r["rtf"] > 0 and r["audio_s"] == pytest.approx(9 * AC.hop_length / AC.sample_rate)
