@@ -162,10 +162,12 @@ def prepare_corpus(
     t0 = time.perf_counter()
     corpus_dir, out_dir = Path(corpus_dir), Path(out_dir)
     feat_dir = out_dir / "features"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"output {out_dir} exists and is not a directory")
+    utts, problems = read_metadata(corpus_dir)  # a missing corpus fails before anything is written
     feat_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(out_dir)
     discarded = _discard_cache_made_otherwise(out_dir, corpus_dir, config)
-    utts, problems = read_metadata(corpus_dir)
     skipped: list[dict] = [{"id": p.id, "skip": f"metadata line {p.line}: {p.reason}"} for p in problems]
 
     vocab = Vocab.default()

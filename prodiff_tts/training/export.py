@@ -74,29 +74,40 @@ def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voi
     run_dir = Path(hp.get("run_dir", checkpoint.parent.parent))
     if not (run_dir / "config.yaml").is_file():
         run_dir = checkpoint.parent.parent
+    # everything is checked before the first file is written: a failed export leaves no half bundle
+    for name in ("config.yaml", "vocab.json", "stats.json"):
+        if not (run_dir / name).is_file():
+            raise FileNotFoundError(f"{run_dir / name} not found: export reads the run directory of the "
+                                    "checkpoint (<run>/checkpoints/last.ckpt)")
     run_cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    students: list[Path] = []
+    if distilled is not None:
+        students = sorted(Path(distilled).glob("k[0-9]*/student.safetensors"), key=lambda p: -int(p.parent.name[1:]))
+        if not students:
+            raise ValueError(f"no distilled students (k*/student.safetensors) in {distilled}")
+    trained_vocoder = None
+    if vocoder is not None:
+        from ..vocoders import load_vocoder
+
+        trained_vocoder = load_vocoder(vocoder)
     out_dir.mkdir(parents=True, exist_ok=True)
     shared, den = split_denoiser(ema_state(ckpt))
     save_weights(out_dir / "acoustic.safetensors", shared)
     save_weights(out_dir / "denoiser_teacher.safetensors", den)
     copy_side_files(run_dir, out_dir)
     denoisers = [DenoiserEntry("teacher", "denoiser_teacher.safetensors", list(teacher_steps))]
-    if distilled is not None:
-        students = sorted(Path(distilled).glob("k*/student.safetensors"), key=lambda p: -int(p.parent.name[1:]))
-        if not students:
-            raise ValueError(f"no distilled students (k*/student.safetensors) in {distilled}")
-        for path in students:
-            k = int(path.parent.name[1:])
-            name = f"student_k{k}"
-            atomic_write(out_dir / f"denoiser_{name}.safetensors", lambda tmp, p=path: shutil.copyfile(p, tmp))
-            denoisers.append(DenoiserEntry(name, f"denoiser_{name}.safetensors", [k], distilled=True))
+    for path in students:
+        k = int(path.parent.name[1:])
+        name = f"student_k{k}"
+        atomic_write(out_dir / f"denoiser_{name}.safetensors", lambda tmp, p=path: shutil.copyfile(p, tmp))
+        denoisers.append(DenoiserEntry(name, f"denoiser_{name}.safetensors", [k], distilled=True))
     if (run_dir / "schedule.json").is_file():
         copy_side_files(run_dir, out_dir, ("schedule.json",))
     vocoder_dir = None
-    if vocoder is not None:
-        from ..vocoders import load_vocoder, save_vocoder
+    if trained_vocoder is not None:
+        from ..vocoders import save_vocoder
 
-        save_vocoder(load_vocoder(vocoder), out_dir / "vocoder")
+        save_vocoder(trained_vocoder, out_dir / "vocoder")
         vocoder_dir = "vocoder"
     cfg = BundleConfig(
         audio=run_cfg["audio"],

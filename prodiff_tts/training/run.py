@@ -15,8 +15,8 @@ from ..audio import AudioConfig, atomic_write
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
     """The training config from the package's Hydra configs plus command-line overrides.
 
-    A ``key=value`` override must keep the type of the value it replaces (an integer stays an integer, a
-    number a number, a flag a flag): ``trainer.max_steps=abc`` is a ``ValueError`` here, not a crash (or a
+    A ``key=value`` override must keep the kind of the value it replaces (a number stays a number, a flag a
+    flag; null is always allowed): ``trainer.max_steps=abc`` is a ``ValueError`` here, not a crash (or a
     silently ignored setting) later."""
     from hydra import compose, initialize_config_module
 
@@ -31,12 +31,11 @@ _ANY_TYPE = frozenset({"devices"})  # Lightning takes 1, "auto", "0,1" or [0, 1]
 
 
 def _type_name(value: object) -> str | None:
-    """The kind of a default value an override must keep, or None when anything goes."""
+    """The kind of a default value an override must keep, or None when anything goes. An integer default
+    takes any number (YAML writes ``checkpoint_every_minutes: 5`` for a setting that may be 0.5)."""
     if isinstance(value, bool):
         return "true or false"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
+    if isinstance(value, (int, float)):
         return "a number"
     return None
 
@@ -44,8 +43,6 @@ def _type_name(value: object) -> str | None:
 def _fits(value: object, kind: str) -> bool:
     if kind == "true or false":
         return isinstance(value, bool)
-    if kind == "an integer":
-        return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -1,6 +1,7 @@
 """Helpers of the robustness tests: the CLI run in-process, the one-line-error check, subprocess settings."""
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -35,8 +36,8 @@ def tts(capsys):
 
 
 def error_lines(err: str) -> list[str]:
-    """stderr without warnings and without Lightning's/Hydra's informational lines."""
-    return [ln for ln in err.splitlines() if ln.startswith("tts:") and not ln.startswith("tts: warning")]
+    """The lines of stderr that `tts` wrote, without its warnings (Lightning's log lines are left out)."""
+    return [ln for ln in err.splitlines() if re.match(r"tts( \w+)?: ", ln) and not ln.startswith("tts: warning")]
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def one_line_error():
     def check(code, err, *fragments):
         assert code == 2, err
         lines = error_lines(err)
-        assert len(lines) == 1 and lines[0].startswith("tts: error:"), err
+        assert len(lines) == 1 and re.match(r"tts( \w+)?: error: ", lines[0]), err
         assert "Traceback" not in err and "internal error" not in err, err
         for f in fragments:
             assert f in lines[0], lines[0]
@@ -77,3 +78,15 @@ def copy_clips(dst: Path, copies: int, prefix: str) -> list[str]:
             out.append("|".join([new, *text]))
     (dst / "metadata.csv").write_text("\n".join(out) + "\n", encoding="utf-8")
     return [line.split("|")[0] for line in out]
+
+
+@pytest.fixture
+def make_corpus():
+    """``make_corpus(dst, copies, prefix) -> ids``, see :func:`copy_clips`."""
+    return copy_clips
+
+
+@pytest.fixture
+def child():
+    """``(argv prefix of the tts executable, environment)`` for running `tts` as a child process."""
+    return tts_exe(), subprocess_env()
