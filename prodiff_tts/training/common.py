@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
+from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from omegaconf import DictConfig
 
 
@@ -41,10 +44,30 @@ def check_resume(module: torch.nn.Module, path: str | Path) -> None:
                          f"{len(problems)} difference(s)); use a new run_dir, or the config of that run")
 
 
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Write ``path`` as a temporary file in the same directory, fsync, then ``os.replace``: a crash or
+    a full disk never leaves a truncated ``last.ckpt`` (Lightning's own save goes through a temp file
+    in $TMPDIR and ``shutil.move``, which is a non-atomic copy when $TMPDIR is another filesystem)."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        try:
+            with open(tmp, "wb") as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
 class LastCheckpoint(Callback):
     """The one owner of ``last.ckpt``: saved every ``minutes`` of training and when training ends, so an
-    abrupt kill loses at most that much work. Lightning writes through an fsspec transaction (temp file,
-    then move), so the file is always complete. All ranks agree on when to save (rank 0 decides)."""
+    abrupt kill loses at most that much work; with :class:`AtomicCheckpointIO` the file is always complete.
+    All ranks agree on when to save (rank 0 decides)."""
 
     def __init__(self, dirpath: Path, minutes: float) -> None:
         self.path = Path(dirpath) / "last.ckpt"
@@ -104,6 +127,7 @@ def build_trainer(trainer_cfg: DictConfig, run_dir: str | Path, extra_callbacks:
         logger=CSVLogger(save_dir=str(run_dir), name="logs"),  # version_N per (re)start: resume keeps old logs
         callbacks=callbacks,
         default_root_dir=str(run_dir),
+        plugins=[AtomicCheckpointIO()],
         use_distributed_sampler=False,  # our length-bucketed batch sampler shards across ranks itself
         enable_model_summary=False,
         num_sanity_val_steps=0,

@@ -28,7 +28,7 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
-from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+from .common import AtomicCheckpointIO
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch import nn
@@ -306,26 +306,6 @@ def _mel_image(mel: torch.Tensor, mel_hat: torch.Tensor) -> np.ndarray | None:
 # ------------------------------------------------------------------------------------------------
 # Checkpoints
 # ------------------------------------------------------------------------------------------------
-class AtomicCheckpointIO(TorchCheckpointIO):
-    """Write ``path`` as a temporary file in the same directory, fsync, then ``os.replace``: a crash or
-    a full disk never leaves a truncated ``last.ckpt`` (Lightning's own save goes through a temp file
-    in $TMPDIR and ``shutil.move``, which is a non-atomic copy when $TMPDIR is another filesystem)."""
-
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        try:
-            with open(tmp, "wb") as f:
-                torch.save(checkpoint, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-
-
 def export_vocoder(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, fold_weight_norm: bool = True) -> Path:
     """Lightning checkpoint of :class:`VocoderLightningModule` -> ``save_vocoder`` directory (safetensors +
     JSON, generator only). Loads with ``weights_only=True``."""
