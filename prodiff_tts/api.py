@@ -81,7 +81,12 @@ class Synthesizer:
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", vocoder: str | None = None) -> "Synthesizer":
-        return cls(path or default_model_path(), device=device, vocoder=vocoder)
+        if path is None:
+            path = default_model_path()
+            if not path.is_dir():
+                raise BundleError(f"no voice at {path}: pass --model BUNDLE (from `tts export`) or set "
+                                  f"PRODIFF_TTS_MODEL")
+        return cls(path, device=device, vocoder=vocoder)
 
     # --- step plans ----------------------------------------------------------------------------------------
 
