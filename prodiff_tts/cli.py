@@ -7,6 +7,7 @@ set TTS_DEBUG=1 to see the full traceback instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -177,6 +178,18 @@ def _run_synthesize(args: argparse.Namespace) -> int:
 # --- train / export ----------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _config_errors(*extra: type[Exception]):
+    """Hydra / OmegaConf errors (unknown option, wrong type) become one-line CLI errors."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        yield
+    except (HydraException, OmegaConfBaseException, *extra) as e:
+        raise CLIError(f"bad configuration: {str(e).strip().splitlines()[0]}") from None
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train with Hydra overrides, e.g. experiment=demo trainer.max_steps=1000",
                        description="Compose prodiff_tts/configs/train.yaml with Hydra overrides and train. "
@@ -187,19 +200,15 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from hydra.errors import HydraException
     from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
 
     from .training.run import compose_config, train
 
-    try:
+    with _config_errors():
         if args.print_config:
             print(OmegaConf.to_yaml(compose_config(args.overrides), resolve=True))
             return 0
         path = train(args.overrides)
-    except (HydraException, OmegaConfBaseException) as e:
-        raise CLIError(f"bad configuration: {str(e).strip().splitlines()[0]}") from None
     print(f"checkpoint: {path}")
     return 0
 
@@ -213,9 +222,6 @@ def _add_distill(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_distill(args: argparse.Namespace) -> int:
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
     from .training.run import train
 
     overrides = [f"distill.{o}" if o.startswith("teacher=") else o for o in args.overrides]
@@ -223,10 +229,8 @@ def _run_distill(args: argparse.Namespace) -> int:
         raise CLIError("give the teacher checkpoint: tts distill teacher=RUN/checkpoints/last.ckpt")
     if not any(o.startswith("run_dir=") for o in overrides):
         overrides.append("run_dir=exp/distill")
-    try:
+    with _config_errors():
         path = train(["task=distill", *overrides])
-    except (HydraException, OmegaConfBaseException) as e:
-        raise CLIError(f"bad configuration: {str(e).strip().splitlines()[0]}") from None
     print(f"students and tables in {path}/")
     return 0
 
@@ -240,9 +244,7 @@ def _add_search(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_search(args: argparse.Namespace) -> int:
-    from hydra.errors import HydraException
     from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
 
     from .search.run import SearchSettings, run_search
     from .training.run import compose_config
@@ -251,15 +253,13 @@ def _run_search(args: argparse.Namespace) -> int:
     overrides = [f"search.{o}" if o.startswith(short) else o for o in args.overrides]
     if not any(o.startswith("run_dir=") for o in overrides):
         overrides.append("run_dir=exp/search")
-    try:
+    with _config_errors(TypeError):
         cfg = compose_config(overrides)
         sc = OmegaConf.to_container(cfg.search, resolve=True)
         if not sc.pop("model"):
             raise CLIError("give the model: tts search model=<teacher checkpoint or bundle> steps=K")
         out = sc.pop("out")
         settings = SearchSettings(**sc)
-    except (HydraException, OmegaConfBaseException, TypeError) as e:
-        raise CLIError(f"bad configuration: {str(e).strip().splitlines()[0]}") from None
     r = run_search(cfg.search.model, cfg.data.dir, settings, cfg.run_dir, out, progress=sys.stderr.isatty())
     print(f"{r['denoiser']} at {r['steps']} steps, fitness on {r['held_out']['items']} '{r['held_out']['split']}' "
           f"utterances (lower is better):")

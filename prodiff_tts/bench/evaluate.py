@@ -125,7 +125,7 @@ class DistillEvaluation:
         student.eval()
         ts = uniform_timesteps(steps)
         return [
-            self.row(f"teacher", self.start_steps, self.teacher_k0),
+            self.row("teacher", self.start_steps, self.teacher_k0),
             self.row("teacher", steps, self.held_out.generate(self.model.denoiser, self.schedule, ts)),
             self.row("student", steps, self.held_out.generate(student, self.schedule, ts)),
         ]

@@ -44,6 +44,25 @@ def check_resume(module: torch.nn.Module, path: str | Path) -> None:
                          f"{len(problems)} difference(s)); use a new run_dir, or the config of that run")
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Temp files of saves of ``path`` whose writer was killed (SIGKILL, OOM killer, power loss): each is
+    as large as a checkpoint, and no later save would replace it (the name carries the writer's pid)."""
+    for tmp in path.parent.glob(f".{path.name}.tmp*"):
+        pid = tmp.name[len(f".{path.name}.tmp"):]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Write ``path`` as a temporary file in the same directory, fsync, then ``os.replace``: a crash or
     a full disk never leaves a truncated ``last.ckpt`` (Lightning's own save goes through a temp file
@@ -52,6 +71,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temp_files(path)
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         try:
             with open(tmp, "wb") as f:

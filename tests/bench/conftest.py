@@ -5,26 +5,6 @@ import json
 import shutil
 
 import pytest
-import torch
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="session")
-def tiny_bundle(trained_tiny, tmp_path_factory):
-    from prodiff_tts.training.export import export_bundle
-
-    out = tmp_path_factory.mktemp("bench_bundle") / "teacher"
-    export_bundle(trained_tiny / "checkpoints" / "last.ckpt", out)
-    if (out / "schedule.json").exists():  # keep the teacher-only bundle free of searched schedules
-        (out / "schedule.json").unlink()
-    return out
 
 
 @pytest.fixture(scope="session")

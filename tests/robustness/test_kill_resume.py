@@ -78,11 +78,16 @@ def test_training_killed_midway_resumes_from_last_ckpt(prepared_tiny, tmp_path, 
     kill_when(proc, last.is_file, tmp_path / "train.log")
     step = _global_step(last)  # loads with weights_only=True: a complete file
     assert 0 < step < 200
+    # what a kill during a save leaves (the kill above may or may not have hit one): the writer's temp file
+    dead = subprocess.Popen(["true"])  # a pid that has exited
+    dead.wait()
+    (last.parent / f".last.ckpt.tmp{dead.pid}").write_bytes(b"half a checkpoint")
 
     code, _, err = tts("train", *common, f"trainer.max_steps={step + 3}")
     assert code == 0, err[-3000:]
     ckpt = torch.load(last, map_location="cpu", weights_only=True)
     assert ckpt["global_step"] == step + 3
+    assert not [p.name for p in last.parent.iterdir() if ".tmp" in p.name]
     # the rerun logs into a new version directory: every step it logged continues from the checkpoint
     versions = sorted((run_dir / "logs").glob("version_*"), key=lambda p: int(p.name.split("_")[1]))
     assert len(versions) >= 2

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from prodiff_tts.cli import main
-from prodiff_tts.training.distill import DistillModule, round_plan
+from prodiff_tts.training.distill import round_plan
 from prodiff_tts.training.export import ema_state, read_checkpoint
 
 

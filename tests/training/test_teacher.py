@@ -1,10 +1,7 @@
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from prodiff_tts.cli import main
 from prodiff_tts.training.export import read_checkpoint

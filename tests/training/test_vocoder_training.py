@@ -26,14 +26,6 @@ TINY_GEN = {"name": "istft", "kwargs": {"dim": 16, "intermediate_dim": 32, "num_
 TINY_DISC = {"mpd": {"periods": [2, 3], "channels": [4, 4, 8, 8, 8]}, "mrd": {"channels": 4}}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _tone(seconds: float, sr: int, f0: float) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
     return (sum(0.3 / k * np.sin(2 * np.pi * f0 * k * t) for k in range(1, 8)) * 0.8).astype(np.float32)

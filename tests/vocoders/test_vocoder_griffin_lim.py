@@ -21,14 +21,6 @@ from prodiff_tts.audio.griffin_lim import (
 AC = AudioConfig()
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def harmonic(seconds: float = 0.5, f0: float = 150.0) -> torch.Tensor:
     """A 9-harmonic tone with a slow amplitude modulation, cut to a whole number of frames: [1, T]."""
     n = int(seconds * AC.sample_rate) // AC.hop_length * AC.hop_length

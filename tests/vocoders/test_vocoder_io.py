@@ -18,14 +18,6 @@ TINY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_round_trip_is_bit_exact(tmp_path, name: str) -> None:
     torch.manual_seed(0)
