@@ -7,18 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 TINY = DATA / "ljs_tiny"
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture
