@@ -390,6 +390,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--schedules", nargs="+", choices=["uniform", "searched"], default=["uniform", "searched"])
     p.add_argument("--vocoder", default=None, help="griffin-lim, ... or 'bundle' (default: the voice's own if any)")
     p.add_argument("--asr", action="store_true", help="WER/CER with pocketsphinx (offline, optional extra 'asr')")
+    p.add_argument("--alignments", type=Path, default=None, metavar="DIR",
+                   help="reference word end times (<DIR>/<id>.words, e.g. the demo corpus's Festival alignments): "
+                        "report the word-boundary error of the learned alignment")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=_positive_int, default=2, help="torch threads (default 2)")
     p.add_argument("--device", default="cpu")
@@ -420,7 +423,19 @@ def _run_evaluate(args: argparse.Namespace) -> int:
                              seed=args.seed, device=args.device, keep_mels=3 if args.plot else 0,
                              progress=_progress)
     mels = report.pop("_mels", None)
+    if args.alignments is not None:
+        from .api import Synthesizer
+        from .bench.alignment import word_boundary_errors
+
+        model = Synthesizer(args.model or default_model_path(), device=args.device, vocoder="griffin-lim").model
+        report["alignment"] = word_boundary_errors(model, args.data, args.alignments, split=args.split,
+                                                   items=args.items)
     print(format_evaluation(report))
+    if "alignment" in report:
+        a = report["alignment"]
+        print(f"learned alignment vs reference word ends ({a['utterances']} utterances, {a['words']} words, "
+              f"{a['skipped']} skipped): mean {a['mean_ms']:.1f} ms, median {a['median_ms']:.1f} ms, "
+              f"{100 * a['within_20ms']:.0f}% within 20 ms, {100 * a['within_50ms']:.0f}% within 50 ms")
     if args.json:
         write_report(args.json, report)
         print(f"wrote {args.json}")
