@@ -10,6 +10,8 @@ Schedules are small frozen dataclasses with no tensor state: pure functions of `
 
 from __future__ import annotations
 
+import abc
+
 import math
 from dataclasses import asdict, dataclass
 from typing import Sequence
@@ -37,13 +39,14 @@ def _as_float_tensor(t: Tensor | float | Sequence[float]) -> Tensor:
     return t
 
 
-class NoiseSchedule:
+class NoiseSchedule(abc.ABC):
     """Interface of a VP schedule. Subclasses implement :meth:`log_alpha` (and may override the rest)."""
 
     name: str = ""
 
-    def log_alpha(self, t: Tensor) -> Tensor:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def log_alpha(self, t: Tensor) -> Tensor:
+        """log alpha(t) of the variance-preserving process."""
 
     def alpha(self, t: Tensor | float) -> Tensor:
         return torch.exp(self.log_alpha(_as_float_tensor(t)))
