@@ -67,6 +67,21 @@ def _apply_mask(x: Tensor, mask: Tensor | None) -> Tensor:
     return x if mask is None else x * mask.to(x.dtype)
 
 
+def _run_steps(denoise: DenoiseFn, timesteps: Sequence[float], z: Tensor, mask: Tensor | None,
+               step: Callable[[Tensor, Tensor, float, float], Tensor]) -> Tensor:
+    """The loop both samplers share: predict x0 at each timestep, move z to the next one with ``step``,
+    and return the last prediction (the final step lands on s = 0)."""
+    ts = validate_timesteps(timesteps)
+    z = _apply_mask(z, mask)
+    x0_hat = z
+    for i, t in enumerate(ts):
+        t_batch = torch.full((z.shape[0],), t, device=z.device, dtype=z.dtype)
+        x0_hat = _apply_mask(denoise(z, t_batch, i), mask)
+        if i + 1 < len(ts):
+            z = _apply_mask(step(z, x0_hat, t, ts[i + 1]), mask)
+    return x0_hat
+
+
 @torch.no_grad()
 def ddim_sample(
     denoise: DenoiseFn,
@@ -85,16 +100,8 @@ def ddim_sample(
     ``mask`` (e.g. ``[B, 1, T]``) multiplies the state and the result, so padded frames stay zero.
     For an exact start, ``timesteps[0]`` should be 1 (``z_1`` is pure noise up to ``alpha(1)``).
     """
-    ts = validate_timesteps(timesteps)
-    z = _apply_mask(_initial_noise(shape, generator, noise, device, dtype), mask)
-    batch = z.shape[0]
-    x0_hat = z
-    for i, t in enumerate(ts):
-        t_batch = torch.full((batch,), t, device=z.device, dtype=z.dtype)
-        x0_hat = _apply_mask(denoise(z, t_batch, i), mask)
-        if i + 1 < len(ts):
-            z = _apply_mask(ddim_step(z, x0_hat, t, ts[i + 1], schedule), mask)
-    return x0_hat
+    z = _initial_noise(shape, generator, noise, device, dtype)
+    return _run_steps(denoise, timesteps, z, mask, lambda z, x0, t, s: ddim_step(z, x0, t, s, schedule))
 
 
 @torch.no_grad()
@@ -116,22 +123,14 @@ def ancestral_sample(
     mean ``(a_ts s_s^2 / s_t^2) z_t + (a_s s2_ts / s_t^2) x0``, variance ``s2_ts s_s^2 / s_t^2``.
     The last step returns ``x0_hat`` (``s = 0``).
     """
-    ts = validate_timesteps(timesteps)
-    z = _apply_mask(_initial_noise(shape, generator, noise, device, dtype), mask)
-    batch = z.shape[0]
-    x0_hat = z
-    for i, t in enumerate(ts):
-        t_batch = torch.full((batch,), t, device=z.device, dtype=z.dtype)
-        x0_hat = _apply_mask(denoise(z, t_batch, i), mask)
-        if i + 1 == len(ts):
-            break
-        s = ts[i + 1]
+    def posterior_sample(z: Tensor, x0_hat: Tensor, t: float, s: float) -> Tensor:
         a_t, s_t = _scalar_coefficients(schedule, t)
         a_s, s_s = _scalar_coefficients(schedule, s)
         a_ts = a_t / a_s
         var_ts = max(s_t**2 - a_ts**2 * s_s**2, 0.0)
         mean = (a_ts * s_s**2 / s_t**2) * z + (a_s * var_ts / s_t**2) * x0_hat
         std = (var_ts * s_s**2 / s_t**2) ** 0.5
-        eps = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
-        z = _apply_mask(mean + std * eps, mask)
-    return x0_hat
+        return mean + std * torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
+
+    z = _initial_noise(shape, generator, noise, device, dtype)
+    return _run_steps(denoise, timesteps, z, mask, posterior_sample)
