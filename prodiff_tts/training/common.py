@@ -54,11 +54,12 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _remove_stale_temp_files(path: Path) -> None:
-    """Temp files of saves of ``path`` whose writer was killed (SIGKILL, OOM killer, power loss): each is
-    as large as a checkpoint, and no later save would replace it (the name carries the writer's pid)."""
-    for tmp in path.parent.glob(f".{path.name}.tmp*"):
-        pid = tmp.name[len(f".{path.name}.tmp"):]
+def _remove_stale_temp_files(directory: Path) -> None:
+    """Temp files of checkpoint saves in ``directory`` whose writer was killed (SIGKILL, OOM killer, power
+    loss): each is as large as a checkpoint, and no later save replaces it (the name carries the writer's
+    pid, and a numbered checkpoint is never written again)."""
+    for tmp in directory.glob(".*.tmp*"):
+        pid = tmp.name.rpartition(".tmp")[2]
         if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
             tmp.unlink(missing_ok=True)
 
@@ -71,7 +72,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temp_files(path)
+        _remove_stale_temp_files(path.parent)
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         try:
             with open(tmp, "wb") as f:

@@ -82,6 +82,7 @@ def test_training_killed_midway_resumes_from_last_ckpt(prepared_tiny, tmp_path, 
     dead = subprocess.Popen(["true"])  # a pid that has exited
     dead.wait()
     (last.parent / f".last.ckpt.tmp{dead.pid}").write_bytes(b"half a checkpoint")
+    (last.parent / f".step00000001.ckpt.tmp{dead.pid}").write_bytes(b"half a numbered checkpoint")
 
     code, _, err = tts("train", *common, f"trainer.max_steps={step + 3}")
     assert code == 0, err[-3000:]
