@@ -447,9 +447,43 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_evaluate_vocoder(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate-vocoder", help="resynthesis quality and CPU speed of vocoders on held-out recordings",
+                       description="The log-mel of each held-out recording is vocoded and the log-mel of the result "
+                                   "scored against it, frame by frame: log-mel L1, MCD (dB), F0 RMSE (Hz) and voicing "
+                                   "error; CPU real-time factor = vocoding time / audio duration with fixed torch "
+                                   "threads. The --json schema is in prodiff_tts/bench/vocoder_eval.py.")
+    p.add_argument("data", type=Path, help="a `tts prepare` output directory")
+    p.add_argument("--vocoders", nargs="+", default=["griffin-lim"], metavar="VOCODER",
+                   help="griffin-lim, or a trained vocoder (directory or .safetensors); default griffin-lim")
+    p.add_argument("--split", default="test", help="split of the manifest (default test)")
+    p.add_argument("--items", type=_positive_int, default=20, help="utterances to score (default 20)")
+    p.add_argument("--threads", type=_positive_int, default=2, help="torch threads (default 2)")
+    p.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the full report as JSON")
+    p.set_defaults(func=_run_evaluate_vocoder)
+
+
+def _run_evaluate_vocoder(args: argparse.Namespace) -> int:
+    _check_report_path(args.json, ".json", "--json")
+    if not args.data.is_dir():
+        raise CLIError(f"prepared data directory not found: {args.data}")
+    from .bench.benchmark import write_report
+    from .bench.vocoder_eval import evaluate_vocoders, format_vocoder_evaluation
+
+    # unknown names and unloadable weights raise ValueError (one line, exit 2) before any scoring
+    report = evaluate_vocoders(args.data, args.vocoders, split=args.split, items=args.items, threads=args.threads,
+                               progress=_progress)
+    print(format_vocoder_evaluation(report))
+    if args.json:
+        write_report(args.json, report)
+        print(f"wrote {args.json}")
+    return 0
+
+
 # --- main ------------------------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_search, _add_export, _add_synthesize, _add_benchmark, _add_evaluate]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_search, _add_export, _add_synthesize, _add_benchmark, _add_evaluate,
+                                                                  _add_evaluate_vocoder]
 
 
 def build_parser() -> argparse.ArgumentParser:

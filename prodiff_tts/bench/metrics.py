@@ -1,5 +1,5 @@
-"""Quality metrics on natural-log mels [n_mels, T]: log-mel L1, mel-cepstral distortion (with DTW), F0; and the
-word/character error rates of a recognizer's transcripts."""
+"""Quality metrics on natural-log mels [n_mels, T]: log-mel L1, mel-cepstral distortion (with DTW), F0, the
+Fréchet distance between frame distributions; and the word/character error rates of a recognizer's transcripts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from typing import Sequence
 
 import numpy as np
+from scipy import linalg
 from scipy.fft import dct
 
 MCD_CONST = 10.0 / np.log(10.0) * np.sqrt(2.0)
@@ -116,3 +117,19 @@ def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
 
 def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
     return error_rate(refs, hyps, "char")
+
+
+def frame_statistics(mels: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of all frames of ``mels`` (each [n_mels, T]): the Gaussian of the Fréchet distance."""
+    frames = np.concatenate([m.T for m in mels], axis=0).astype(np.float64)
+    return frames.mean(0), np.cov(frames, rowvar=False)
+
+
+def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
+    """Fréchet distance between two Gaussians (the FID formula, here on mel frames)."""
+    covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
+    if not np.isfinite(covmean).all():  # near-singular product: regularize as the FID reference code does
+        eps = 1e-6 * np.eye(len(mu1))
+        covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
+    covmean = covmean.real
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean))

@@ -3,29 +3,13 @@ distance between Gaussian statistics of generated and real mel frames (the speec
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 import torch
-from scipy import linalg
 
 from ..bench.evaluate import HeldOutSet
+from ..bench.metrics import frame_statistics, frechet_distance
 from ..diffusion.sampler import ddim_step
 from .evolution import Candidate
-
-
-def frame_statistics(mels: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    frames = np.concatenate([m.T for m in mels], axis=0).astype(np.float64)
-    return frames.mean(0), np.cov(frames, rowvar=False)
-
-
-def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
-    covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
-    if not np.isfinite(covmean).all():  # near-singular product: regularize as the FID reference code does
-        eps = 1e-6 * np.eye(len(mu1))
-        covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
-    covmean = covmean.real
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean))
 
 
 class ScheduleFitness:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -28,7 +27,6 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .common import AtomicCheckpointIO
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch import nn
@@ -36,7 +34,11 @@ from torch import nn
 from ..audio.config import AudioConfig
 from ..audio.mel import MelSpectrogram
 from ..vocoders.base import Vocoder
-from ..vocoders.hifigan import MultiPeriodDiscriminator, MultiResolutionDiscriminator, MultiScaleDiscriminator
+from ..vocoders.hifigan import (
+    MultiPeriodDiscriminator,
+    MultiResolutionDiscriminator,
+    MultiScaleDiscriminator,
+)
 from ..vocoders.io import build_vocoder, save_vocoder
 from ..vocoders.losses import (
     MelL1Loss,
@@ -45,10 +47,10 @@ from ..vocoders.losses import (
     feature_matching_loss,
     generator_adversarial_loss,
 )
+from .common import AtomicCheckpointIO, LastCheckpoint
 
 __all__ = [
     "VocoderLightningModule",
-    "AtomicCheckpointIO",
     "build_discriminators",
     "export_vocoder",
     "train_vocoder",
@@ -485,13 +487,7 @@ def train_vocoder(cfg: Any) -> Path:
         trainer_kwargs["strategy"] = "ddp_find_unused_parameters_true"
     minutes = float(_get(t, "checkpoint_every_minutes", _get(v, "checkpoint_every_minutes", 10.0)))
 
-    last_cb = ModelCheckpoint(
-        dirpath=ckpt_dir,
-        save_top_k=0,
-        save_last=True,
-        train_time_interval=timedelta(minutes=minutes),
-        enable_version_counter=False,
-    )
+    last_cb = LastCheckpoint(ckpt_dir, minutes)
     best_cb = ModelCheckpoint(
         dirpath=ckpt_dir,
         filename="best",
@@ -524,8 +520,7 @@ def train_vocoder(cfg: Any) -> Path:
     if ckpt_path:
         log.info("resuming vocoder training from %s", ckpt_path)
     trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path, weights_only=True if ckpt_path else None)
-    last = ckpt_dir / "last.ckpt"
-    trainer.save_checkpoint(str(last), weights_only=False)
+    last = last_cb.path  # written by LastCheckpoint when training ends
     if trainer.is_global_zero:
         export = copy.deepcopy(module.generator).cpu()
         export.remove_weight_norm()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from prodiff_tts.bench.metrics import f0_errors, mcd, mel_l1
+from prodiff_tts.bench.metrics import f0_errors, frame_statistics, frechet_distance, mcd, mel_l1
 
 
 def random_mel(t=120, seed=0):
@@ -33,3 +33,18 @@ def test_mel_l1_and_f0_errors():
     gen = np.array([0, 110, 90, 0, 0, 150], dtype=float)
     rmse, vde = f0_errors(ref, gen)
     assert rmse == pytest.approx(10.0) and vde == pytest.approx(2 / 6)
+
+
+def test_frechet_distance_zero_for_identical_and_positive_for_shifted():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 4))
+    mu, s = x.mean(0), np.cov(x, rowvar=False)
+    assert frechet_distance(mu, s, mu, s) == pytest.approx(0.0, abs=1e-6)
+    assert frechet_distance(mu + 1.0, s, mu, s) == pytest.approx(4.0, rel=1e-6)
+
+
+def test_frame_statistics_pool_frames_of_all_utterances():
+    a, b = np.zeros((3, 4)), np.ones((3, 6))
+    mu, s = frame_statistics([a, b])
+    assert mu == pytest.approx(np.full(3, 0.6))
+    assert s.shape == (3, 3)

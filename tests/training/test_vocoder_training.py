@@ -250,3 +250,22 @@ def test_demo_experiment_composes(tmp_path) -> None:
         list(cfg.vocoder.discriminators), OmegaConf.to_container(cfg.vocoder.discriminator_kwargs),
         stft_weight=cfg.vocoder.loss.stft_weight, mel_only_steps=cfg.vocoder.mel_only_steps,
     )
+
+
+def test_train_vocoder_saves_last_during_training(tmp_path, monkeypatch) -> None:
+    """last.ckpt is written on the timer while training runs, not only at the end: a killed run resumes."""
+    from prodiff_tts.training.common import LastCheckpoint
+
+    saved_at: list[int] = []
+    original = LastCheckpoint.save
+
+    def spy(self, trainer) -> None:
+        saved_at.append(trainer.global_step)
+        original(self, trainer)
+
+    monkeypatch.setattr(LastCheckpoint, "save", spy)
+    manifest = write_manifest(tmp_path / "prep", corpus_wavs(tmp_path))
+    cfg = _cfg(tmp_path, manifest, 3)
+    cfg.trainer.checkpoint_every_minutes = 0  # due after every batch
+    train_vocoder(cfg)
+    assert len(saved_at) >= 3 and min(saved_at) < max(saved_at)
