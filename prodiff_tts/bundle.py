@@ -107,8 +107,11 @@ def read_bundle_config(bundle_dir: str | Path) -> BundleConfig:
         raise BundleError(f"incomplete bundle config {path}: {e}") from None
 
 
-def save_weights(path: Path, state: dict[str, torch.Tensor]) -> None:
-    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+def save_weights(path: Path, state: dict[str, torch.Tensor], dtype: torch.dtype | None = None) -> None:
+    """Atomic safetensors write; ``dtype`` (e.g. float16, to halve a shipped voice) casts the floating-point
+    tensors. Loading casts back: ``load_state_dict`` copies into the module's own (float32) parameters."""
+    tensors = {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v).detach().cpu().contiguous()
+               for k, v in state.items()}
     atomic_write(path, lambda tmp: save_file(tensors, tmp))
 
 

@@ -286,13 +286,18 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--voice", default="voice", help="voice name stored in the bundle")
     p.add_argument("--distilled", type=Path, help="a `tts distill` run directory: add its students")
     p.add_argument("--vocoder", type=Path, help="a trained vocoder (directory or checkpoint) to ship")
+    p.add_argument("--teacher-steps", type=_positive_int, nargs="+", default=[4, 8, 16, 32], metavar="K",
+                   help="step counts the teacher serves (default 4 8 16 32; students add their own)")
+    p.add_argument("--weights-dtype", choices=["float32", "float16"], default="float32",
+                   help="storage precision of the weight files (float16 halves the bundle; it runs in float32)")
     p.set_defaults(func=_run_export)
 
 
 def _run_export(args: argparse.Namespace) -> int:
     from .training.export import export_bundle
 
-    cfg = export_bundle(args.checkpoint, args.out, voice=args.voice, distilled=args.distilled, vocoder=args.vocoder)
+    cfg = export_bundle(args.checkpoint, args.out, voice=args.voice, distilled=args.distilled, vocoder=args.vocoder,
+                        teacher_steps=tuple(sorted(set(args.teacher_steps))), weights_dtype=args.weights_dtype)
     print(f"exported {args.checkpoint} -> {args.out}/ (denoisers: {[d.name for d in cfg.denoisers]})")
     return 0
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import torch
 import yaml
 
-from ..audio import atomic_write
-from ..bundle import BundleConfig, DenoiserEntry, copy_side_files, save_weights
+from ..bundle import BundleConfig, DenoiserEntry, copy_side_files, load_weights, save_weights
+
+# what a bundle's weight files may be stored as (the model always runs in float32)
+WEIGHT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 
 
 def read_checkpoint(path: str | Path) -> dict:
@@ -61,11 +62,17 @@ def split_denoiser(state: dict[str, torch.Tensor]) -> tuple[dict, dict]:
 
 def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voice",
                   teacher_steps: tuple[int, ...] = (4, 8, 16, 32), distilled: str | Path | None = None,
-                  vocoder: str | Path | None = None) -> BundleConfig:
+                  vocoder: str | Path | None = None, weights_dtype: str = "float32") -> BundleConfig:
     """Writes the shared acoustic weights and the teacher denoiser (EMA) into a bundle directory, with the
     students of a ``tts distill`` run (``<distilled>/k<K>/student.safetensors``), the searched schedules
-    found beside the teacher run (``schedule.json``) and a trained vocoder directory, when given."""
+    found beside the teacher run (``schedule.json``) and a trained vocoder directory, when given.
+
+    ``weights_dtype="float16"`` stores every weight file in half precision (half the size; the voice still
+    runs in float32)."""
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
+    if weights_dtype not in WEIGHT_DTYPES:
+        raise ValueError(f"weights_dtype must be one of {', '.join(WEIGHT_DTYPES)}, not {weights_dtype!r}")
+    dtype = WEIGHT_DTYPES[weights_dtype]
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"bundle directory {out_dir} exists and is not a directory")
     ckpt = read_checkpoint(checkpoint)
@@ -92,14 +99,14 @@ def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voi
         trained_vocoder = load_vocoder(vocoder)
     out_dir.mkdir(parents=True, exist_ok=True)
     shared, den = split_denoiser(ema_state(ckpt))
-    save_weights(out_dir / "acoustic.safetensors", shared)
-    save_weights(out_dir / "denoiser_teacher.safetensors", den)
+    save_weights(out_dir / "acoustic.safetensors", shared, dtype)
+    save_weights(out_dir / "denoiser_teacher.safetensors", den, dtype)
     copy_side_files(run_dir, out_dir)
     denoisers = [DenoiserEntry("teacher", "denoiser_teacher.safetensors", list(teacher_steps))]
     for path in students:
         k = int(path.parent.name[1:])
         name = f"student_k{k}"
-        atomic_write(out_dir / f"denoiser_{name}.safetensors", lambda tmp, p=path: shutil.copyfile(p, tmp))
+        save_weights(out_dir / f"denoiser_{name}.safetensors", load_weights(path), dtype)
         denoisers.append(DenoiserEntry(name, f"denoiser_{name}.safetensors", [k], distilled=True))
     if (run_dir / "schedule.json").is_file():
         copy_side_files(run_dir, out_dir, ("schedule.json",))
@@ -107,7 +114,7 @@ def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voi
     if trained_vocoder is not None:
         from ..vocoders import save_vocoder
 
-        save_vocoder(trained_vocoder, out_dir / "vocoder")
+        save_vocoder(trained_vocoder.to(dtype), out_dir / "vocoder")
         vocoder_dir = "vocoder"
     cfg = BundleConfig(
         audio=run_cfg["audio"],
@@ -117,7 +124,7 @@ def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voi
         denoisers=denoisers,
         vocoder=vocoder_dir,
         voice=voice,
-        extra={"teacher_checkpoint_step": int(ckpt.get("global_step", 0))},
+        extra={"teacher_checkpoint_step": int(ckpt.get("global_step", 0)), "weights_dtype": weights_dtype},
     )
     cfg.save(out_dir / "config.yaml")
     return cfg

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from prodiff_tts.cli import main
 from prodiff_tts.training.export import read_checkpoint
@@ -54,3 +55,26 @@ def test_export_then_synthesize_round_trip(trained_tiny, tmp_path, capsys):
     assert np.array_equal(a, b)
     with pytest.raises(ValueError, match="supported: 4, 8"):
         synth.synthesize("hi", steps=3)
+
+
+@pytest.mark.slow
+def test_float16_export_halves_the_weights_and_sounds_the_same(trained_tiny, tmp_path):
+    from prodiff_tts.api import Synthesizer
+    from prodiff_tts.bundle import read_bundle_config
+
+    ckpt = str(trained_tiny / "checkpoints" / "last.ckpt")
+    full, half = tmp_path / "fp32", tmp_path / "fp16"
+    assert main(["export", ckpt, str(full), "--teacher-steps", "2", "4"]) == 0
+    assert main(["export", ckpt, str(half), "--teacher-steps", "4", "2", "--weights-dtype", "float16"]) == 0
+    for name in ("acoustic.safetensors", "denoiser_teacher.safetensors"):
+        ratio = (half / name).stat().st_size / (full / name).stat().st_size
+        assert 0.45 < ratio < 0.55
+    assert read_bundle_config(half).extra["weights_dtype"] == "float16"
+    mels = []
+    for bundle in (full, half):
+        synth = Synthesizer.from_pretrained(bundle, vocoder="griffin-lim")
+        assert synth.supported_steps == [2, 4]
+        assert all(p.dtype == torch.float32 for p in synth.model.parameters())  # runs in float32
+        mels.append(synth.mel_batch(["Half precision weights."], steps=2, seed=1)[0])
+    assert mels[0].shape == mels[1].shape
+    assert (mels[0] - mels[1]).abs().mean() < 0.02 * mels[0].abs().mean()
