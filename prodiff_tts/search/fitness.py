@@ -19,7 +19,7 @@ class ScheduleFitness:
     with its own timesteps (the denoiser takes a per-item t), so a population costs few denoiser calls.
     """
 
-    def __init__(self, held_out: HeldOutSet, denoiser, schedule, frechet_weight: float = 0.01,
+    def __init__(self, held_out: HeldOutSet, denoiser, schedule, frechet_weight: float = 0.1,
                  max_batch: int = 64) -> None:
         self.held_out = held_out
         self.denoiser = denoiser.eval()

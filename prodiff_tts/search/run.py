@@ -31,7 +31,7 @@ class SearchSettings:
     layer_search: bool = True
     budget_fraction: float = 0.75
     stage2_iterations: int = 8
-    frechet_weight: float = 0.01
+    frechet_weight: float = 0.1
     split: str = "val"
     items: int = 24
     t_min: float = 0.02
