@@ -7,7 +7,7 @@
 #   TEACHER_EXPERIMENT, VOCODER_EXPERIMENT   Hydra experiments of the teacher and vocoder
 #   DISTILL_START / DISTILL_FINAL            distillation from K0 steps down to this many
 #   SEARCH_STEPS                             step counts whose schedule is searched (stage 6)
-#   TEACHER_ARGS, VOCODER_ARGS, DISTILL_ARGS, SEARCH_ARGS, EVAL_ARGS, BENCH_ARGS  extra arguments (arrays)
+#   TEACHER_ARGS, VOCODER_ARGS, DISTILL_ARGS, EXPORT_ARGS, SEARCH_ARGS, EVAL_ARGS, BENCH_ARGS  extra arguments (arrays)
 #
 # Options: --stage N --stop-stage M (inclusive) --dry-run (print each command, run nothing).
 # Stages: 0 corpus, 1 prepare, 2 teacher, 3 distill, 4 vocoder, 5 export, 6 search, 7 evaluate, 8 benchmark.
@@ -35,7 +35,7 @@ run() {
 want() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 
 : "${DISTILL_START:=8}" "${DISTILL_FINAL:=1}" "${SEARCH_STEPS:=2 4}"
-for a in TEACHER_ARGS VOCODER_ARGS DISTILL_ARGS SEARCH_ARGS EVAL_ARGS BENCH_ARGS; do
+for a in TEACHER_ARGS VOCODER_ARGS DISTILL_ARGS EXPORT_ARGS SEARCH_ARGS EVAL_ARGS BENCH_ARGS; do
   declare -p "$a" >/dev/null 2>&1 || declare -a "$a=()"
 done
 
@@ -61,7 +61,7 @@ fi
 if want 5; then
   echo "== stage 5: export bundle"
   run tts export "$EXP/teacher/checkpoints/last.ckpt" "$BUNDLE" --voice "$VOICE" --distilled "$EXP/distill" \
-    --vocoder "$EXP/vocoder/export"
+    --vocoder "$EXP/vocoder/export" ${EXPORT_ARGS[@]+"${EXPORT_ARGS[@]}"}
 fi
 if want 6; then
   echo "== stage 6: schedule search"

@@ -12,6 +12,10 @@ TEACHER_EXPERIMENT=demo
 VOCODER_EXPERIMENT=vocoder_demo
 VOICE=slt_demo
 BUNDLE="$here/exp/bundle"
+# sized for one 3-hour session on 2 CPU cores (egs/demo/README.md has the timings)
+DISTILL_ARGS=(distill.steps_per_round=800 trainer.threads=1)
+EXPORT_ARGS=(--weights-dtype float16 --teacher-steps 8 16)  # students serve 4, 2, 1; float16 keeps it < 60 MB
+EVAL_ARGS=(--steps 1 2 4 8 --asr)
 
 corpus_stage() {
   run bash "$here/local/build_corpus.sh"

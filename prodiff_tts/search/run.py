@@ -8,6 +8,7 @@ best. Both stages resume from their state file after an interruption.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from ..audio import atomic_write
 from .evolution import Candidate, SearchSpace, SearchState, evolutionary_search
 
 SCHEDULE_FORMAT = 1
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,26 @@ def load_model_for_search(model: str | Path, steps: int):
     raise FileNotFoundError(f"model not found: {path} (a teacher checkpoint or a bundle directory)")
 
 
-def _state_to_json(state: SearchState) -> dict:
+def _state_to_json(state: SearchState, fitness_key: dict) -> dict:
     return {"iteration": state.iteration, "population": [c.to_dict() for c in state.population],
-            "cache": state.cache, "rng_state": state.rng_state, "history": state.history}
+            "cache": state.cache, "rng_state": state.rng_state, "history": state.history, "fitness_key": fitness_key}
+
+
+def _fitness_key(model: str | Path, s: SearchSettings) -> dict:
+    """What the cached fitness values depend on: a resumed search with another key starts over."""
+    return {"model": str(Path(model).resolve()), "steps": s.steps, "frechet_weight": s.frechet_weight,
+            "split": s.split, "items": s.items, "seed": s.seed, "t_min": s.t_min, "budget_fraction": s.budget_fraction}
+
+
+def _load_state(state_path: Path, fitness_key: dict) -> SearchState | None:
+    if not state_path.exists():
+        return None
+    d = json.loads(state_path.read_text())
+    if d.get("fitness_key") != fitness_key:
+        log.warning("%s was written with other fitness settings or another model: starting this stage over",
+                    state_path)
+        return None
+    return _state_from_json(d)
 
 
 def _state_from_json(d: dict) -> SearchState:
@@ -70,16 +89,16 @@ def _state_from_json(d: dict) -> SearchState:
 
 
 def _run_stage(name: str, space: SearchSpace, fitness, s: SearchSettings, iterations: int, state_path: Path,
-               initial: list[Candidate], progress: bool) -> tuple[Candidate, float, SearchState]:
+               initial: list[Candidate], progress: bool, fitness_key: dict) -> tuple[Candidate, float, SearchState]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    state = _state_from_json(json.loads(state_path.read_text())) if state_path.exists() else None
+    state = _load_state(state_path, fitness_key)
     with Progress(TextColumn(f"search {name}"), BarColumn(), MofNCompleteColumn(), TextColumn("best {task.fields[best]}"),
                   TimeElapsedColumn(), disable=not progress) as bar:
         task = bar.add_task(name, total=iterations, completed=state.iteration if state else 0, best="-")
 
         def on_iteration(st: SearchState, best: Candidate, value: float) -> None:
-            text = json.dumps(_state_to_json(st))
+            text = json.dumps(_state_to_json(st, fitness_key))
             atomic_write(state_path, lambda tmp: Path(tmp).write_text(text))
             bar.update(task, completed=st.iteration, best=f"{min(st.cache.values()):.4f}")
 
@@ -103,11 +122,12 @@ def run_search(model: str | Path, data_dir: str | Path, settings: SearchSettings
     work_dir.mkdir(parents=True, exist_ok=True)
     held_out = HeldOutSet(acoustic, data_dir, split=s.split, items=s.items, seed=s.seed)
     fitness = ScheduleFitness(held_out, denoiser, schedule, frechet_weight=s.frechet_weight)
+    key = _fitness_key(model, s)
 
     space1 = SearchSpace(s.steps, t_min=s.t_min)
     uniform = space1.uniform()
     best1, fit1, _ = _run_stage("timesteps", space1, fitness, s, s.iterations,
-                                work_dir / f"search_{name}_k{s.steps}_stage1.json", [], progress)
+                                work_dir / f"search_{name}_k{s.steps}_stage1.json", [], progress, key)
     d_uniform, d_best1 = fitness.details([uniform, best1])
     n_layers = denoiser.n_layers
     full_flops = s.steps * denoiser.flops_per_frame()
@@ -123,7 +143,7 @@ def run_search(model: str | Path, data_dir: str | Path, settings: SearchSettings
         seed = space2.repair_masks(Candidate(best1.timesteps, tuple((True,) * n_layers for _ in range(s.steps))),
                                    __import__("random").Random(s.seed))
         best2, fit2, _ = _run_stage("layers", space2, fitness, s, s.stage2_iterations,
-                                    work_dir / f"search_{name}_k{s.steps}_stage2.json", [seed], progress)
+                                    work_dir / f"search_{name}_k{s.steps}_stage2.json", [seed], progress, key)
         (d_best2,) = fitness.details([best2])
         flops2 = sum(denoiser.flops_per_frame(list(m)) for m in best2.layer_masks)
         entry["layer_skipping"] = {"budget_layer_evaluations": budget, "max_layer_evaluations": s.steps * n_layers,

@@ -39,3 +39,17 @@ def test_search_writes_schedule_json_never_worse_than_uniform(trained_tiny, prep
     assert 0 < ls["flops_saved"] < 1
     assert r["uniform"]["timesteps"] == [1.0, 0.5]
     assert (tmp_path / "work" / "search_teacher_k2_stage1.json").is_file()
+
+
+@pytest.mark.slow
+def test_resumed_search_with_other_fitness_settings_starts_over(trained_tiny, prepared_tiny, tmp_path):
+    ckpt = trained_tiny / "checkpoints" / "last.ckpt"
+    s = SearchSettings(steps=2, population=4, iterations=1, items=2, split="train", top_k=2, layer_search=False)
+    run_search(ckpt, prepared_tiny, s, tmp_path / "work", tmp_path / "a.json", progress=False)
+    state = tmp_path / "work" / "search_teacher_k2_stage1.json"
+    cached = json.loads(state.read_text())["cache"]
+    heavier = SearchSettings(**{**s.__dict__, "frechet_weight": 10.0})
+    run_search(ckpt, prepared_tiny, heavier, tmp_path / "work", tmp_path / "b.json", progress=False)
+    recached = json.loads(state.read_text())["cache"]
+    common = set(cached) & set(recached)
+    assert common and all(recached[c] != cached[c] for c in common)  # fitness recomputed, not reused
