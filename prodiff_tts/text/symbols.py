@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from ..audio.io import atomic_write
 
 PAD = "<pad>"
 SHORT_PAUSE = "<sp>"
@@ -106,17 +107,8 @@ class Vocab:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"format": _FORMAT, "version": _VERSION, "symbols": list(self._symbols)}
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(payload, f, ensure_ascii=False, indent=1)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
+        atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Vocab:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
 from ..audio.config import AudioConfig
+from ..audio.io import atomic_write
 from .base import Vocoder
 from .griffin_lim import GriffinLimVocoder
 from .hifigan import HIFIGAN_PRESETS, HiFiGANGenerator
@@ -94,17 +94,6 @@ def _descriptor(model: Vocoder) -> dict[str, Any]:
     }
 
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_vocoder(model: Vocoder, directory: str | os.PathLike) -> Path:
     """Write ``vocoder.json`` and ``model.safetensors`` into ``directory`` (created); returns it.
     Files are written to a temporary name and renamed, so a crash never leaves a half-written file."""
@@ -115,8 +104,8 @@ def save_vocoder(model: Vocoder, directory: str | os.PathLike) -> Path:
     desc = _descriptor(model)
     text = json.dumps(desc, indent=2, sort_keys=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    _atomic_write(d / WEIGHTS_NAME, lambda p: save_file(state, p, metadata={"prodiff_tts_vocoder": text}))
-    _atomic_write(d / CONFIG_NAME, lambda p: Path(p).write_text(text + "\n"))
+    atomic_write(d / WEIGHTS_NAME, lambda p: save_file(state, p, metadata={"prodiff_tts_vocoder": text}))
+    atomic_write(d / CONFIG_NAME, lambda p: Path(p).write_text(text + "\n"))
     return d
 
 
