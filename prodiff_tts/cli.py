@@ -260,6 +260,10 @@ def _run_search(args: argparse.Namespace) -> int:
             raise CLIError("give the model: tts search model=<teacher checkpoint or bundle> steps=K")
         out = sc.pop("out")
         settings = SearchSettings(**sc)
+    if cfg.trainer.get("threads"):  # as in train and distill: leaves the other cores to jobs beside it
+        import torch
+
+        torch.set_num_threads(int(cfg.trainer.threads))
     r = run_search(cfg.search.model, cfg.data.dir, settings, cfg.run_dir, out, progress=sys.stderr.isatty())
     print(f"{r['denoiser']} at {r['steps']} steps, fitness on {r['held_out']['items']} '{r['held_out']['split']}' "
           f"utterances (lower is better):")
