@@ -66,10 +66,11 @@ def _state_to_json(state: SearchState, fitness_key: dict) -> dict:
             "cache": state.cache, "rng_state": state.rng_state, "history": state.history, "fitness_key": fitness_key}
 
 
-def _fitness_key(model: str | Path, s: SearchSettings) -> dict:
-    """What the cached fitness values depend on: a resumed search with another key starts over."""
-    return {"model": str(Path(model).resolve()), "steps": s.steps, "frechet_weight": s.frechet_weight,
-            "split": s.split, "items": s.items, "seed": s.seed, "t_min": s.t_min, "budget_fraction": s.budget_fraction}
+def _fitness_key(model: str | Path, s: SearchSettings, stage: int) -> dict:
+    """What a stage's cached fitness values depend on: a resumed stage with another key starts over."""
+    key = {"model": str(Path(model).resolve()), "steps": s.steps, "frechet_weight": s.frechet_weight,
+           "split": s.split, "items": s.items, "seed": s.seed, "t_min": s.t_min}
+    return {**key, "budget_fraction": s.budget_fraction} if stage == 2 else key
 
 
 def _load_state(state_path: Path, fitness_key: dict) -> SearchState | None:
@@ -122,12 +123,12 @@ def run_search(model: str | Path, data_dir: str | Path, settings: SearchSettings
     work_dir.mkdir(parents=True, exist_ok=True)
     held_out = HeldOutSet(acoustic, data_dir, split=s.split, items=s.items, seed=s.seed)
     fitness = ScheduleFitness(held_out, denoiser, schedule, frechet_weight=s.frechet_weight)
-    key = _fitness_key(model, s)
 
     space1 = SearchSpace(s.steps, t_min=s.t_min)
     uniform = space1.uniform()
     best1, fit1, _ = _run_stage("timesteps", space1, fitness, s, s.iterations,
-                                work_dir / f"search_{name}_k{s.steps}_stage1.json", [], progress, key)
+                                work_dir / f"search_{name}_k{s.steps}_stage1.json", [], progress,
+                                _fitness_key(model, s, 1))
     d_uniform, d_best1 = fitness.details([uniform, best1])
     n_layers = denoiser.n_layers
     full_flops = s.steps * denoiser.flops_per_frame()
@@ -143,7 +144,8 @@ def run_search(model: str | Path, data_dir: str | Path, settings: SearchSettings
         seed = space2.repair_masks(Candidate(best1.timesteps, tuple((True,) * n_layers for _ in range(s.steps))),
                                    __import__("random").Random(s.seed))
         best2, fit2, _ = _run_stage("layers", space2, fitness, s, s.stage2_iterations,
-                                    work_dir / f"search_{name}_k{s.steps}_stage2.json", [seed], progress, key)
+                                    work_dir / f"search_{name}_k{s.steps}_stage2.json", [seed], progress,
+                                    _fitness_key(model, s, 2))
         (d_best2,) = fitness.details([best2])
         flops2 = sum(denoiser.flops_per_frame(list(m)) for m in best2.layer_masks)
         entry["layer_skipping"] = {"budget_layer_evaluations": budget, "max_layer_evaluations": s.steps * n_layers,
