@@ -1,0 +1,45 @@
+"""The voice shipped in pretrained/: `tts synthesize "hello" --steps 2` works out of the box."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from prodiff_tts.api import DEFAULT_VOICE, Synthesizer, default_model_path
+from prodiff_tts.bundle import read_bundle_config
+from prodiff_tts.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def no_model_override(monkeypatch):
+    monkeypatch.delenv("PRODIFF_TTS_MODEL", raising=False)
+
+
+def test_shipped_voice_is_complete_and_small(no_model_override):
+    bundle = default_model_path()
+    assert bundle.name == DEFAULT_VOICE and (bundle / "README.md").is_file()  # model card
+    cfg = read_bundle_config(bundle)
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 60 * 2**20
+    assert not [p for p in files if p.suffix in (".ckpt", ".pt", ".pth", ".pkl")]  # nothing to unpickle
+    assert {1, 2} <= {k for e in cfg.denoisers if e.distilled for k in e.steps}
+    assert cfg.vocoder is not None
+
+
+def test_synthesize_hello_with_two_steps_writes_speech(no_model_override, tmp_path, capsys):
+    out = tmp_path / "hello.wav"
+    assert main(["synthesize", "hello", "--steps", "2", "-o", str(out)]) == 0
+    wav, sr = sf.read(out)
+    assert sr == 22050 and wav.ndim == 1
+    assert 0.2 < len(wav) / sr < 2.0  # one word
+    assert np.sqrt(np.mean(wav**2)) > 0.01  # not silence
+    assert "student_k2" in capsys.readouterr().out  # the distilled 2-step model served it
+
+
+def test_unsupported_step_count_lists_the_supported_ones(no_model_override, tmp_path, capsys):
+    out = tmp_path / "x.wav"
+    assert main(["synthesize", "hello", "--steps", "3", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    supported = ", ".join(map(str, Synthesizer.from_pretrained().supported_steps))
+    assert f"supported: {supported}" in err and not out.exists()
