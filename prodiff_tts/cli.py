@@ -391,7 +391,10 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                                    "distilled students; the teacher-forced mel L1 for comparison; optional WER/CER "
                                    "with an offline recognizer (--asr, needs pip install 'prodiff-tts[asr]').")
     p.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the shipped voice)")
-    p.add_argument("--data", type=Path, required=True, help="a `tts prepare` output directory")
+    p.add_argument("--data", type=Path, default=None, help="a `tts prepare` output directory")
+    p.add_argument("--texts", type=Path, default=None, metavar="FILE",
+                   help="instead of --data: any sentences (one per line), scored by the recognizer alone "
+                        "(needs --asr)")
     p.add_argument("--split", default="test", help="split of the manifest (default test)")
     p.add_argument("--items", type=_positive_int, default=20, help="utterances to score (default 20)")
     p.add_argument("--steps", type=_positive_int, nargs="+", default=None, metavar="K",
@@ -414,6 +417,10 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     _check_report_path(args.json, ".json", "--json")
     _check_report_path(args.plot, ".png", "--plot")
     _check_vocoder_names([args.vocoder] if args.vocoder else [])
+    if args.texts is not None:
+        return _run_evaluate_texts(args)
+    if args.data is None:
+        raise CLIError("give --data PREPARED (held-out recordings) or --texts FILE --asr (any sentences)")
     if not args.data.is_dir():
         raise CLIError(f"prepared data directory not found: {args.data}")
     if args.asr:
@@ -453,6 +460,30 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
         plot_mels(args.plot, mels["ids"], mels["grid"], mels["columns"])
         print(f"wrote {args.plot}")
+    return 0
+
+
+def _run_evaluate_texts(args: argparse.Namespace) -> int:
+    if args.data is not None or args.alignments is not None or args.plot is not None:
+        raise CLIError("--texts scores sentences without recordings: it takes no --data, --alignments or --plot")
+    if not args.asr:
+        raise CLIError("--texts needs --asr: without recordings only the recognizer can score the speech")
+    if not args.texts.is_file():
+        raise CLIError(f"text file not found: {args.texts}")
+    import torch
+
+    from .api import default_model_path
+    from .bench.benchmark import write_report
+    from .bench.intelligibility import evaluate_texts, format_intelligibility, read_texts
+
+    torch.set_num_threads(args.threads)
+    report = evaluate_texts(args.model or default_model_path(), read_texts(args.texts), steps=args.steps,
+                            schedules=args.schedules, vocoder=args.vocoder, seed=args.seed, device=args.device,
+                            progress=_progress)
+    print(format_intelligibility(report))
+    if args.json:
+        write_report(args.json, report)
+        print(f"wrote {args.json}")
     return 0
 
 
