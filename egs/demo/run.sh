@@ -14,7 +14,7 @@ VOICE=slt_demo
 BUNDLE="$here/exp/bundle"
 # sized for one 3-hour session on 2 CPU cores (egs/demo/README.md has the timings)
 DISTILL_ARGS=(distill.steps_per_round=800 trainer.threads=1)
-# reconstruction-only: the GAN phase (~10 s a step on this CPU) does not fit a session; the shipped vocoder
+# reconstruction-only, as shipped (a GAN phase, ~1.2 s a step on 2 idle threads, is untried by ear); the shipped vocoder
 # is this run's best validation checkpoint (step 7,500), the stage's export is its last (step 8,000)
 VOCODER_ARGS=(trainer.max_steps=8000 trainer.threads=1)
 EXPORT_ARGS=(--weights-dtype float16 --teacher-steps 8 16)  # students serve 4, 2, 1; float16 keeps it < 60 MB
