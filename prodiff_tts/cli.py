@@ -389,7 +389,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                                    "scored against the recordings along a DTW path: log-mel L1, MCD (dB), F0 RMSE "
                                    "(Hz) and voicing error of the vocoded audio; distance to the teacher for "
                                    "distilled students; the teacher-forced mel L1 for comparison; optional WER/CER "
-                                   "with an offline recognizer (--asr, needs pip install 'prodiff-tts[asr]').")
+                                   "with an offline recognizer (--asr, needs pip install 'prodiff-tts[asr]'). With "
+                                   "--texts FILE --asr instead of --data: any sentences, scored by the recognizer "
+                                   "alone.")
     p.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the shipped voice)")
     p.add_argument("--data", type=Path, default=None, help="a `tts prepare` output directory")
     p.add_argument("--texts", type=Path, default=None, metavar="FILE",
