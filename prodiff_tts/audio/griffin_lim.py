@@ -26,6 +26,7 @@ __all__ = [
     "stft",
     "istft",
     "mel_basis",
+    "mel_pseudo_inverse",
     "mel_to_linear",
     "griffin_lim",
     "mel_to_wav_griffin_lim",
@@ -103,6 +104,11 @@ def _mel_pinv_np(config: AudioConfig) -> np.ndarray:
     return np.linalg.pinv(_mel_basis_np(config).astype(np.float64)).astype(np.float32)
 
 
+def mel_pseudo_inverse(config: AudioConfig, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Moore-Penrose pseudo-inverse of :func:`mel_basis`, [n_fft // 2 + 1, n_mels]."""
+    return torch.from_numpy(_mel_pinv_np(config)).to(device)
+
+
 def mel_to_linear(log_mel: torch.Tensor, config: AudioConfig, nnls_iter: int = 20) -> torch.Tensor:
     """Natural-log mel [B, n_mels, T] -> non-negative linear magnitude [B, n_fft // 2 + 1, T].
 
@@ -111,7 +117,7 @@ def mel_to_linear(log_mel: torch.Tensor, config: AudioConfig, nnls_iter: int = 2
     non-negative and decrease ||M s - m||².
     """
     basis = mel_basis(config, log_mel.device).to(log_mel.dtype)
-    pinv = torch.from_numpy(_mel_pinv_np(config)).to(log_mel.device, log_mel.dtype)
+    pinv = mel_pseudo_inverse(config, log_mel.device).to(log_mel.dtype)
     mel = torch.exp(log_mel)
     s = torch.matmul(pinv, mel).clamp(min=1e-6)
     if nnls_iter > 0:

@@ -3,7 +3,8 @@
 Recipe (HiFi-GAN): generator and discriminators each with AdamW (lr 2e-4, betas (0.8, 0.99)), LR ×0.999
 per epoch (or every ``lr_decay_every`` generator steps); generator loss = 45 × mel L1 + 2 × feature
 matching + LSGAN adversarial (+ optionally Parallel WaveGAN's multi-resolution STFT loss,
-``stft_weight``). ``mel_only_steps`` trains the generator on the reconstruction losses alone for the
+``stft_weight``; for vocoders that predict a spectrum, APNet's amplitude / phase / spectrum losses,
+``amplitude_weight``, ``phase_weight``, ``spectrum_weight``). ``mel_only_steps`` trains the generator on the reconstruction losses alone for the
 first N steps (no discriminator work at all: a fast start on CPU), then the GAN losses switch on.
 
 Discriminators per vocoder: HiFi-GAN uses MPD + MSD (paper); the iSTFT model uses MPD + the multi-
@@ -32,6 +33,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch import nn
 
 from ..audio.config import AudioConfig
+from ..audio.griffin_lim import istft, stft
 from ..audio.mel import MelSpectrogram
 from ..vocoders.base import Vocoder
 from ..vocoders.hifigan import (
@@ -43,9 +45,12 @@ from ..vocoders.io import build_vocoder, save_vocoder
 from ..vocoders.losses import (
     MelL1Loss,
     MultiResolutionSTFTLoss,
+    amplitude_loss,
     discriminator_loss,
     feature_matching_loss,
     generator_adversarial_loss,
+    phase_loss,
+    spectrum_loss,
 )
 from .common import AtomicCheckpointIO, LastCheckpoint
 
@@ -54,6 +59,7 @@ __all__ = [
     "build_discriminators",
     "export_vocoder",
     "train_vocoder",
+    "vocoder_module_from_cfg",
 ]
 
 log = logging.getLogger(__name__)
@@ -98,6 +104,9 @@ class VocoderLightningModule(L.LightningModule):
         adv_weights: Mapping[str, float] | None = None,
         loss_fmax: float | None = None,
         stft_weight: float = 0.0,
+        amplitude_weight: float = 0.0,
+        phase_weight: float = 0.0,
+        spectrum_weight: float = 0.0,
         mel_only_steps: int = 0,
         grad_clip: float | None = None,
         val_log_clips: int = 2,
@@ -110,6 +119,11 @@ class VocoderLightningModule(L.LightningModule):
         gen_kwargs = dict(generator.get("kwargs", {}) or {})
         gen_kwargs["audio_config"] = self.audio_config
         self.generator: Vocoder = build_vocoder(str(generator["name"]), **gen_kwargs)
+        self.spectral_losses = any(w > 0 for w in (amplitude_weight, phase_weight, spectrum_weight))
+        if self.spectral_losses and not hasattr(self.generator, "log_magnitude_and_phase"):
+            raise ValueError(
+                f"amplitude/phase/spectrum losses need a vocoder that predicts a spectrum (istft), not {generator['name']}"
+            )
         self.discriminators = build_discriminators(list(discriminators), discriminator_kwargs)
         self.mel_loss = MelL1Loss(self.audio_config, weight=1.0, fmax=loss_fmax)
         self.stft_loss = MultiResolutionSTFTLoss() if stft_weight > 0 else None
@@ -176,7 +190,12 @@ class VocoderLightningModule(L.LightningModule):
         opts = self._optimizers()
         opt_g = opts[0]
         wav, mel = batch["wav"], batch["mel"]
-        y_hat = self.generator.generate(mel)
+        if self.spectral_losses:
+            log_mag_hat, phase_hat = self.generator.log_magnitude_and_phase(mel)
+            spec_hat = torch.polar(torch.exp(log_mag_hat), phase_hat)
+            y_hat = istft(spec_hat, self.audio_config)
+        else:
+            y_hat = self.generator.generate(mel)
         gan = len(self.discriminators) > 0 and self.gen_step >= self._gan_start()
         logs: dict[str, torch.Tensor] = {}
 
@@ -200,6 +219,8 @@ class VocoderLightningModule(L.LightningModule):
             stft = self.stft_loss(y_hat, wav)
             loss_g = loss_g + hp.stft_weight * stft
             logs["train/stft"] = stft.detach()
+        if self.spectral_losses:
+            loss_g = loss_g + self._spectral_loss(wav, y_hat, log_mag_hat, phase_hat, spec_hat, logs)
         if gan:
             adv_total, fm_total = 0.0, 0.0
             for name, disc in self.discriminators.items():
@@ -225,6 +246,20 @@ class VocoderLightningModule(L.LightningModule):
         self.log("train/mel_l1", mel_l1.detach(), prog_bar=True, batch_size=bs)
         self.log("gen_step", float(self.gen_step), prog_bar=False, batch_size=bs)
         self.log_dict(logs, batch_size=bs)
+
+    def _spectral_loss(self, wav, y_hat, log_mag_hat, phase_hat, spec_hat, logs: dict) -> torch.Tensor:
+        """APNet's weighted amplitude + phase + spectrum losses against the recording's STFT (same framing
+        as the mel, so frame t of the prediction describes frame t of the segment)."""
+        hp, ac = self.hparams, self.audio_config
+        with torch.no_grad():
+            spec = stft(wav.float(), ac)
+        T = min(spec.shape[-1], spec_hat.shape[-1])
+        spec, log_mag_hat, phase_hat, spec_hat = spec[..., :T], log_mag_hat[..., :T], phase_hat[..., :T], spec_hat[..., :T]
+        amp = amplitude_loss(log_mag_hat, torch.log(spec.abs().clamp(min=ac.log_clamp)))
+        pha = phase_loss(phase_hat, torch.angle(spec))
+        spc = spectrum_loss(spec_hat, stft(y_hat, ac)[..., :T], spec)
+        logs.update({"train/amplitude": amp.detach(), "train/phase": pha.detach(), "train/spectrum": spc.detach()})
+        return hp.amplitude_weight * amp + hp.phase_weight * pha + hp.spectrum_weight * spc
 
     def _schedulers(self) -> list:
         """The schedulers to step now: the discriminator's only once it trains (its decay starts with the
@@ -378,6 +413,35 @@ def _resolve_manifest(data_cfg: Any) -> Path:
     raise ValueError("cfg.data has neither 'dir' (a `tts prepare` output) nor 'manifest'")
 
 
+def vocoder_module_from_cfg(v: Mapping[str, Any], audio: AudioConfig, sample_dir: str | None = None) -> VocoderLightningModule:
+    """The training module described by a ``cfg.vocoder`` mapping (configs/vocoder/*.yaml, resolved)."""
+    optim, loss = dict(v.get("optim") or {}), dict(v.get("loss") or {})
+    return VocoderLightningModule(
+        generator={"name": str(v["name"]), "kwargs": dict(v.get("generator") or {})},
+        audio_config=audio.to_dict(),
+        discriminators=list(v["discriminators"] if v.get("discriminators") is not None else ["mpd", "msd"]),
+        discriminator_kwargs=dict(v.get("discriminator_kwargs") or {}),
+        lr=float(optim.get("lr", 2e-4)),
+        betas=[float(b) for b in optim.get("betas", (0.8, 0.99))],
+        weight_decay=float(optim.get("weight_decay", 0.01)),
+        lr_decay=float(optim.get("lr_decay", 0.999)),
+        lr_decay_every=optim.get("lr_decay_every"),
+        mel_weight=float(loss.get("mel_weight", 45.0)),
+        fm_weight=float(loss.get("fm_weight", 1.0)),
+        adv_weight=float(loss.get("adv_weight", 1.0)),
+        adv_weights=loss.get("adv_weights") or None,
+        loss_fmax=loss.get("fmax"),
+        stft_weight=float(loss.get("stft_weight", 0.0)),
+        amplitude_weight=float(loss.get("amplitude_weight", 0.0)),
+        phase_weight=float(loss.get("phase_weight", 0.0)),
+        spectrum_weight=float(loss.get("spectrum_weight", 0.0)),
+        mel_only_steps=int(v.get("mel_only_steps") or 0),
+        grad_clip=optim.get("grad_clip"),
+        val_log_clips=int(v.get("val_log_clips", 2)),
+        sample_dir=sample_dir,
+    )
+
+
 def _resume_path(cfg: Any, ckpt_dir: Path) -> str | None:
     resume = _get(cfg, "resume", _get(cfg.vocoder, "resume", "auto"))
     resume = str(resume) if resume is not None else "auto"
@@ -444,29 +508,7 @@ def train_vocoder(cfg: Any) -> Path:
         pin_memory=bool(dcfg.get("pin_memory", False)),
     )
 
-    optim = _container(_get(v, "optim", {})) or {}
-    loss = _container(_get(v, "loss", {})) or {}
-    module = VocoderLightningModule(
-        generator={"name": str(v.name), "kwargs": _container(_get(v, "generator", {})) or {}},
-        audio_config=audio.to_dict(),
-        discriminators=list(_container(_get(v, "discriminators", ["mpd", "msd"]))),
-        discriminator_kwargs=_container(_get(v, "discriminator_kwargs", {})) or {},
-        lr=float(optim.get("lr", 2e-4)),
-        betas=[float(b) for b in optim.get("betas", (0.8, 0.99))],
-        weight_decay=float(optim.get("weight_decay", 0.01)),
-        lr_decay=float(optim.get("lr_decay", 0.999)),
-        lr_decay_every=optim.get("lr_decay_every"),
-        mel_weight=float(loss.get("mel_weight", 45.0)),
-        fm_weight=float(loss.get("fm_weight", 1.0)),
-        adv_weight=float(loss.get("adv_weight", 1.0)),
-        adv_weights=loss.get("adv_weights") or None,
-        loss_fmax=loss.get("fmax"),
-        stft_weight=float(loss.get("stft_weight", 0.0)),
-        mel_only_steps=int(_get(v, "mel_only_steps", 0)),
-        grad_clip=optim.get("grad_clip"),
-        val_log_clips=int(_get(v, "val_log_clips", 2)),
-        sample_dir=str(run_dir / "samples"),
-    )
+    module = vocoder_module_from_cfg(_container(v), audio, sample_dir=str(run_dir / "samples"))
     init_from = _get(v, "init_from")  # fine-tuning: start the generator from a saved vocoder
     if init_from:
         from ..vocoders.io import load_vocoder

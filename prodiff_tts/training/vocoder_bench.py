@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..audio.config import AudioConfig
 from ..audio.mel import MelSpectrogram
-from .vocoder import VocoderLightningModule
+from .vocoder import VocoderLightningModule, vocoder_module_from_cfg
 
 __all__ = ["measure_training_steps", "module_from_vocoder_cfg"]
 
@@ -52,19 +52,10 @@ class _Timer(L.Callback):
 
 def module_from_vocoder_cfg(v: Mapping[str, Any], audio: AudioConfig, mel_only_steps: int | None = None) -> VocoderLightningModule:
     """The training module ``train_vocoder`` would build from a ``cfg.vocoder`` mapping."""
-    optim, loss = dict(v.get("optim") or {}), dict(v.get("loss") or {})
-    return VocoderLightningModule(
-        generator={"name": v["name"], "kwargs": dict(v.get("generator") or {})},
-        audio_config=audio.to_dict(),
-        discriminators=list(v.get("discriminators", ["mpd", "msd"])),
-        discriminator_kwargs=dict(v.get("discriminator_kwargs") or {}),
-        lr=float(optim.get("lr", 2e-4)),
-        betas=list(optim.get("betas", (0.8, 0.99))),
-        mel_weight=float(loss.get("mel_weight", 45.0)),
-        stft_weight=float(loss.get("stft_weight", 0.0)),
-        adv_weights=loss.get("adv_weights") or None,
-        mel_only_steps=int(v.get("mel_only_steps", 0) if mel_only_steps is None else mel_only_steps),
-    )
+    module = vocoder_module_from_cfg(v, audio)
+    if mel_only_steps is not None:
+        module.hparams.mel_only_steps = int(mel_only_steps)
+    return module
 
 
 def measure_training_steps(

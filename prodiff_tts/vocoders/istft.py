@@ -5,6 +5,11 @@ complex spectrum (log-magnitude, clipped, and a phase given by its cos/sin), and
 of the audio config (same n_fft, hop and window as the mel) produces exactly ``frames * hop`` samples.
 No transposed convolutions and nothing at the sample rate but one FFT per frame, which is why it is
 several times cheaper than HiFi-GAN V1 per second of audio.
+
+``magnitude_prior="pinv"`` (after FreeV, Lv et al. 2024): the network predicts a log-magnitude
+*correction* on top of the mel filterbank's pseudo-inverse applied to the input mel, so it starts from
+the magnitude Griffin-Lim would use and spends its capacity on phase and spectral detail; trained with
+the explicit amplitude/phase/spectrum losses of APNet (Ai & Ling 2023), see ``vocoders.losses``.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import torch
 from torch import nn
 
 from ..audio.config import AudioConfig
-from ..audio.griffin_lim import istft
+from ..audio.griffin_lim import istft, mel_pseudo_inverse
 from .base import Vocoder
 
-__all__ = ["ConvNeXtBlock", "ISTFTVocoder"]
+__all__ = ["ConvNeXtBlock", "ISTFTVocoder", "MAGNITUDE_PRIORS"]
+
+MAGNITUDE_PRIORS = ("none", "pinv")
 
 
 class ConvNeXtBlock(nn.Module):
@@ -60,11 +67,14 @@ class ISTFTVocoder(Vocoder):
         kernel_size: int = 7,
         layer_scale_init: float | None = None,
         max_log_magnitude: float = math.log(100.0),
+        magnitude_prior: str = "none",
     ) -> None:
         super().__init__(audio_config)
         ac = self.audio_config
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {kernel_size}")
+        if magnitude_prior not in MAGNITUDE_PRIORS:
+            raise ValueError(f"magnitude_prior must be one of {MAGNITUDE_PRIORS}, got {magnitude_prior!r}")
         self._args = dict(
             dim=int(dim),
             intermediate_dim=int(intermediate_dim),
@@ -72,7 +82,11 @@ class ISTFTVocoder(Vocoder):
             kernel_size=int(kernel_size),
             layer_scale_init=None if layer_scale_init is None else float(layer_scale_init),
             max_log_magnitude=float(max_log_magnitude),
+            magnitude_prior=str(magnitude_prior),
         )
+        self.magnitude_prior = str(magnitude_prior)
+        if self.magnitude_prior == "pinv":  # derived from the audio config: not a weight, not saved
+            self.register_buffer("mel_pinv", mel_pseudo_inverse(ac), persistent=False)
         self.max_log_magnitude = float(max_log_magnitude)
         scale = layer_scale_init if layer_scale_init is not None else 1.0 / max(num_layers, 1)
         self.embed = nn.Conv1d(ac.n_mels, dim, kernel_size, padding=kernel_size // 2)
@@ -89,16 +103,25 @@ class ISTFTVocoder(Vocoder):
             nn.init.trunc_normal_(m.weight, std=0.02)
             nn.init.zeros_(m.bias)
 
-    def spectrum(self, log_mel: torch.Tensor) -> torch.Tensor:
-        """Predicted complex spectrum [B, n_fft // 2 + 1, T] (float32)."""
+    def log_magnitude_and_phase(self, log_mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Predicted natural-log magnitude (clamped) and phase (radians, unwrapped), each
+        [B, n_fft // 2 + 1, T] float32: what the spectral training losses compare with the recording."""
         x = self.embed(log_mel)
         x = self.norm(x.transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
             x = block(x)
         x = self.head(self.final_norm(x.transpose(1, 2))).transpose(1, 2).float()  # [B, 2F, T]
         log_mag, phase = x.split(self.n_bins, dim=1)
-        mag = torch.exp(log_mag.clamp(max=self.max_log_magnitude))
-        return torch.complex(mag * torch.cos(phase), mag * torch.sin(phase))
+        if self.magnitude_prior == "pinv":
+            # the pseudo-inverse can go negative between filter peaks: floor it at the mel's log clamp
+            prior = torch.matmul(self.mel_pinv, torch.exp(log_mel.float()))
+            log_mag = log_mag + torch.log(prior.clamp(min=self.audio_config.log_clamp))
+        return log_mag.clamp(max=self.max_log_magnitude), phase
+
+    def spectrum(self, log_mel: torch.Tensor) -> torch.Tensor:
+        """Predicted complex spectrum [B, n_fft // 2 + 1, T] (float32)."""
+        log_mag, phase = self.log_magnitude_and_phase(log_mel)
+        return torch.polar(torch.exp(log_mag), phase)
 
     def generate(self, log_mel: torch.Tensor) -> torch.Tensor:
         return istft(self.spectrum(log_mel), self.audio_config)

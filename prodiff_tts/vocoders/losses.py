@@ -1,10 +1,14 @@
-"""HiFi-GAN losses: mel L1 (weight 45), feature matching (×2), least-squares adversarial; and Parallel
-WaveGAN's multi-resolution STFT loss (optional, for fast CPU training)."""
+"""HiFi-GAN losses: mel L1 (weight 45), feature matching (×2), least-squares adversarial; Parallel
+WaveGAN's multi-resolution STFT loss (optional, for fast CPU training); and APNet's explicit losses for
+vocoders that predict a spectrum (amplitude, anti-wrapping phase, real/imaginary + consistency), which
+supervise magnitude and phase directly instead of only through the waveform."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Sequence
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +23,10 @@ __all__ = [
     "discriminator_loss",
     "generator_adversarial_loss",
     "MultiResolutionSTFTLoss",
+    "anti_wrapping",
+    "amplitude_loss",
+    "phase_loss",
+    "spectrum_loss",
 ]
 
 
@@ -103,3 +111,35 @@ class MultiResolutionSTFTLoss(nn.Module):
             sc = torch.linalg.norm(ref - est, dim=(-2, -1)) / torch.linalg.norm(ref, dim=(-2, -1)).clamp(min=1e-7)
             loss = loss + sc.mean() + F.l1_loss(torch.log(est), torch.log(ref))
         return loss / len(self.resolutions)
+
+
+# --- APNet (Ai & Ling 2023): losses on a predicted spectrum ---------------------------------------------
+def anti_wrapping(x: torch.Tensor) -> torch.Tensor:
+    """|x - 2π·round(x / 2π)|: the distance of a phase difference to the nearest multiple of 2π."""
+    return torch.abs(x - 2.0 * math.pi * torch.round(x / (2.0 * math.pi)))
+
+
+def amplitude_loss(log_mag_hat: torch.Tensor, log_mag: torch.Tensor) -> torch.Tensor:
+    """MSE between natural-log magnitudes [B, F, T]."""
+    return F.mse_loss(log_mag_hat, log_mag)
+
+
+def phase_loss(phase_hat: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+    """Instantaneous phase + group delay (difference along frequency) + instantaneous angular frequency
+    (difference along time) errors, each anti-wrapped so that phases equal modulo 2π cost nothing.
+    Inputs [B, F, T] in radians."""
+    ip = anti_wrapping(phase_hat - phase).mean()
+    gd = anti_wrapping(torch.diff(phase_hat, dim=-2) - torch.diff(phase, dim=-2)).mean()
+    iaf = anti_wrapping(torch.diff(phase_hat, dim=-1) - torch.diff(phase, dim=-1)).mean()
+    return ip + gd + iaf
+
+
+def spectrum_loss(
+    spec_hat: torch.Tensor, spec_rebuilt: torch.Tensor, spec: torch.Tensor, real_imag_weight: float = 2.25
+) -> torch.Tensor:
+    """Consistency (MSE between the predicted spectrum and the STFT of its own inverse STFT: a spectrum
+    that no waveform has loses detail when it is turned into audio) + ``real_imag_weight`` × L1 of real and
+    imaginary parts against the recording's spectrum (APNet's weight 2.25). Complex [B, F, T], linear scale."""
+    consistency = F.mse_loss(spec_hat.real, spec_rebuilt.real) + F.mse_loss(spec_hat.imag, spec_rebuilt.imag)
+    real_imag = F.l1_loss(spec_hat.real, spec.real) + F.l1_loss(spec_hat.imag, spec.imag)
+    return consistency + real_imag_weight * real_imag

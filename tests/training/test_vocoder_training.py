@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 import prodiff_tts
 from prodiff_tts.audio import AudioConfig, MelSpectrogram
 from prodiff_tts.training.audio_data import AudioItem, SegmentDataset, VocoderDataModule, read_audio
-from prodiff_tts.training.vocoder import VocoderLightningModule, export_vocoder, train_vocoder
+from prodiff_tts.training.vocoder import VocoderLightningModule, export_vocoder, train_vocoder, vocoder_module_from_cfg
 from prodiff_tts.vocoders import load_vocoder
 
 AC = AudioConfig()
@@ -181,6 +181,28 @@ def test_module_runs_three_steps_and_exports(tmp_path) -> None:
     assert torch.allclose(voc(mel), module.generator.eval()(mel), atol=1e-6)
 
 
+def test_spectral_losses_train_a_prior_model(tmp_path) -> None:
+    """The prior iSTFT model with APNet's losses and no discriminators: losses logged, generator-only steps."""
+    wavs = corpus_wavs(tmp_path)
+    dm = VocoderDataModule(wavs[1:], wavs[:1], AC, segment_size=2048, batch_size=2, val_clips=1, val_max_seconds=0.5)
+    L.seed_everything(0, verbose=False)
+    gen = {"name": "istft", "kwargs": {**TINY_GEN["kwargs"], "magnitude_prior": "pinv"}}
+    module = VocoderLightningModule(gen, AC.to_dict(), [], amplitude_weight=45.0, phase_weight=100.0, spectrum_weight=20.0)
+    trainer = L.Trainer(accelerator="cpu", max_steps=2, max_epochs=-1, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0)
+    trainer.fit(module, datamodule=dm)
+    assert module.gen_step == 2
+    metrics = trainer.callback_metrics
+    assert all(torch.isfinite(metrics[k]) for k in ("train/amplitude", "train/phase", "train/spectrum"))
+    assert metrics["train/loss_g"] > 45 * metrics["train/mel_l1"]  # the spectral terms are in the generator loss
+
+
+def test_spectral_losses_need_a_spectrum_vocoder() -> None:
+    gen = {"name": "hifigan", "kwargs": {"upsample_initial_channel": 16}}
+    with pytest.raises(ValueError, match="predicts a spectrum"):
+        VocoderLightningModule(gen, AC.to_dict(), [], phase_weight=1.0)
+
+
 # --- entry point ------------------------------------------------------------------------------------
 def _cfg(tmp_path: Path, manifest: Path, max_steps: int) -> OmegaConf:
     return OmegaConf.create({
@@ -233,7 +255,8 @@ def test_vocoder_configs_build(tmp_path, name: str) -> None:
     assert v["optim"]["lr"] == 2e-4 and v["optim"]["betas"] == [0.8, 0.99] and v["loss"]["mel_weight"] == 45.0
 
 
-def test_demo_experiment_composes(tmp_path) -> None:
+@pytest.mark.parametrize("experiment", ["vocoder_demo", "vocoder_demo_prior"])
+def test_demo_experiment_composes(tmp_path, experiment: str) -> None:
     from hydra import compose, initialize_config_dir
 
     root = tmp_path / "root.yaml"
@@ -242,14 +265,11 @@ def test_demo_experiment_composes(tmp_path) -> None:
         f"hydra:\n  searchpath:\n    - file://{CONFIGS}\ntask: teacher\nrun_dir: exp/x\n"
     )
     with initialize_config_dir(str(tmp_path), version_base="1.3"):
-        cfg = compose("root", overrides=["experiment=vocoder_demo"])
+        cfg = compose("root", overrides=[f"experiment={experiment}"])
     assert cfg.task == "vocoder" and cfg.vocoder.name == "istft"
     assert cfg.vocoder.data.segment_size % AC.hop_length == 0 and cfg.trainer.max_steps > 0
-    VocoderLightningModule(
-        {"name": cfg.vocoder.name, "kwargs": OmegaConf.to_container(cfg.vocoder.generator)}, AC.to_dict(),
-        list(cfg.vocoder.discriminators), OmegaConf.to_container(cfg.vocoder.discriminator_kwargs),
-        stft_weight=cfg.vocoder.loss.stft_weight, mel_only_steps=cfg.vocoder.mel_only_steps,
-    )
+    module = vocoder_module_from_cfg(OmegaConf.to_container(cfg.vocoder, resolve=True), AC)
+    assert len(module.discriminators) == len(cfg.vocoder.discriminators)
 
 
 def test_train_vocoder_saves_last_during_training(tmp_path, monkeypatch) -> None:
