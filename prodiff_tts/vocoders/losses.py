@@ -5,10 +5,9 @@ supervise magnitude and phase directly instead of only through the waveform."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Sequence
-
-import math
 
 import torch
 import torch.nn.functional as F

@@ -15,8 +15,18 @@ from omegaconf import OmegaConf
 
 import prodiff_tts
 from prodiff_tts.audio import AudioConfig, MelSpectrogram
-from prodiff_tts.training.audio_data import AudioItem, SegmentDataset, VocoderDataModule, read_audio
-from prodiff_tts.training.vocoder import VocoderLightningModule, export_vocoder, train_vocoder, vocoder_module_from_cfg
+from prodiff_tts.training.audio_data import (
+    AudioItem,
+    SegmentDataset,
+    VocoderDataModule,
+    read_audio,
+)
+from prodiff_tts.training.vocoder import (
+    VocoderLightningModule,
+    export_vocoder,
+    train_vocoder,
+    vocoder_module_from_cfg,
+)
 from prodiff_tts.vocoders import load_vocoder
 
 AC = AudioConfig()

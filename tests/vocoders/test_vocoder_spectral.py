@@ -10,7 +10,12 @@ import torch
 from prodiff_tts.audio import AudioConfig, MelSpectrogram
 from prodiff_tts.audio.griffin_lim import istft, mel_basis, mel_pseudo_inverse, stft
 from prodiff_tts.vocoders import ISTFTVocoder, load_vocoder, save_vocoder
-from prodiff_tts.vocoders.losses import amplitude_loss, anti_wrapping, phase_loss, spectrum_loss
+from prodiff_tts.vocoders.losses import (
+    amplitude_loss,
+    anti_wrapping,
+    phase_loss,
+    spectrum_loss,
+)
 
 AC = AudioConfig()
 
