@@ -142,6 +142,14 @@ class Synthesizer:
         mel = mel * self.mel_std + self.mel_mean
         return [mel[b, :, : int(mel_lengths[b])] for b in range(len(ids))]
 
+    def load(self) -> "Synthesizer":
+        """Load what is otherwise loaded on first use (pronunciation dictionary, espeak, vocoder) and run
+        one short synthesis (torch sets up its kernels on the first forward pass), so that the first real
+        call costs what every later call does. Returns self."""
+        self.frontend.load()
+        self.vocode(self.mel_batch(["a"], steps=min(self.supported_steps)))
+        return self
+
     @property
     def vocoder(self):
         if self._vocoder is None:

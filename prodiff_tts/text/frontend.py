@@ -33,6 +33,10 @@ class TextFrontend:
         self.vocab = vocab if vocab is not None else Vocab.default()
         self.g2p = g2p if g2p is not None else G2P()
 
+    def load(self) -> None:
+        """Load the G2P's dictionary and espeak now instead of on the first text."""
+        self.g2p.load()
+
     def normalize(self, text: str) -> str:
         """The normalized text, warning once about characters that were dropped."""
         return self._normalize(text, stacklevel=3)

@@ -100,6 +100,22 @@ class G2P:
             found = self._oov_cache[word]
         return found
 
+    def load(self) -> None:
+        """Load the pronunciation dictionary and start espeak now rather than on the first text (~1 s),
+        so that per-call timings measure synthesis only. Optional; an unusable espeak is only noted."""
+        cmudict()
+        if self.use_espeak and not self._espeak_broken:
+            self._usable_backend()
+
+    def _usable_backend(self) -> bool:
+        try:
+            self._get_backend()
+        except Exception as e:  # no usable espeak: spell instead of failing the whole run
+            _LOG.warning("espeak-ng unavailable (%s); out-of-vocabulary words will be spelled", e)
+            self._espeak_broken = True
+            return False
+        return True
+
     def _get_backend(self) -> Any:
         if self._backend is None:
             self._backend = espeak.make_backend(self.language)
@@ -120,14 +136,8 @@ class G2P:
         if not todo:
             return
         ipas: list[str] = [""] * len(todo)
-        if self.use_espeak and not self._espeak_broken:
-            try:
-                self._get_backend()
-            except Exception as e:  # no usable espeak: spell instead of failing the whole run
-                _LOG.warning("espeak-ng unavailable (%s); out-of-vocabulary words will be spelled", e)
-                self._espeak_broken = True
-            else:
-                ipas = self._espeak(todo)
+        if self.use_espeak and not self._espeak_broken and self._usable_backend():
+            ipas = self._espeak(todo)
         for word, ipa in zip(todo, ipas):
             phones = tuple(p for p in ipa_to_arpabet(ipa) if p in _PHONEME_SET)
             self._oov_cache[word] = phones or _spell(word)

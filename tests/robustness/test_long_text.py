@@ -41,6 +41,16 @@ def test_stream_pieces_join_to_the_synthesized_waveform(tiny_bundle):
     assert len(wav) > (n_sentences - 1) * int(PAUSE_SECONDS * sr)
 
 
+def test_load_leaves_synthesis_unchanged(tiny_bundle):
+    """`load()` (dictionary, espeak, vocoder, one warm-up pass) changes nothing in what is synthesized."""
+    from prodiff_tts.api import Synthesizer
+
+    cold = Synthesizer.from_pretrained(tiny_bundle).synthesize("Hello there.", steps=4)[0]
+    warm = Synthesizer.from_pretrained(tiny_bundle)
+    assert warm.load() is warm and warm._vocoder is not None
+    assert np.array_equal(warm.synthesize("Hello there.", steps=4)[0], cold)
+
+
 def test_stream_checks_everything_before_the_first_piece(tiny_bundle):
     from prodiff_tts.api import Synthesizer
     from prodiff_tts.text import UnspeakableTextError

@@ -133,3 +133,19 @@ def test_cache_and_pickle() -> None:
 )
 def test_ipa_to_arpabet(ipa: str, arpabet: tuple[str, ...]) -> None:
     assert ipa_to_arpabet(ipa) == arpabet
+
+
+def test_load_starts_espeak_up_front_and_survives_without_it(monkeypatch) -> None:
+    from prodiff_tts.text import espeak
+
+    g = G2P()
+    g.load()
+    assert g._backend is not None  # espeak ready before the first text
+    broken = G2P()
+
+    def unavailable(language: str):
+        raise RuntimeError("no espeak-ng here")
+
+    monkeypatch.setattr(espeak, "make_backend", unavailable)
+    broken.load()  # noted, not raised
+    assert broken("zxq").phonemes[:-1] == ("Z", "IY1", "EH1", "K", "S", "K", "Y", "UW1")  # spelled
