@@ -504,6 +504,10 @@ def _add_evaluate_vocoder(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", help="split of the manifest (default test)")
     p.add_argument("--items", type=_positive_int, default=20, help="utterances to score (default 20)")
     p.add_argument("--threads", type=_positive_int, default=2, help="torch threads (default 2)")
+    p.add_argument("--oracles", action="store_true",
+                   help="also split the error into magnitude and phase: rows that put the recording's own phase "
+                        "under Griffin-Lim's (and each trained iSTFT vocoder's) magnitude, and Griffin-Lim's phase "
+                        "under the recording's magnitude")
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the full report as JSON")
     p.set_defaults(func=_run_evaluate_vocoder)
 
@@ -517,7 +521,7 @@ def _run_evaluate_vocoder(args: argparse.Namespace) -> int:
 
     # unknown names and unloadable weights raise ValueError (one line, exit 2) before any scoring
     report = evaluate_vocoders(args.data, args.vocoders, split=args.split, items=args.items, threads=args.threads,
-                               progress=_progress)
+                               oracles=args.oracles, progress=_progress)
     print(format_vocoder_evaluation(report))
     if args.json:
         write_report(args.json, report)

@@ -63,3 +63,18 @@ def test_command_errors_are_one_line(prepared_tiny, tmp_path, capsys):
         assert main(["evaluate-vocoder", "--threads", "1", *argv]) == 2, argv
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_oracle_rows_split_the_error_into_magnitude_and_phase(prepared_tiny, untrained_istft):
+    r = evaluate_vocoders(prepared_tiny, ["griffin-lim", str(untrained_istft)], items=2, threads=1,
+                          griffin_lim_iters=4, f0=False, oracles=True)
+    rows = {row["vocoder"]: row for row in r["results"]}
+    gl = rows["griffin-lim"]
+    gl_mag = rows["oracle: Griffin-Lim magnitude + recorded phase"]
+    gl_phase = rows["oracle: recorded magnitude + Griffin-Lim phase"]
+    noise_mag = rows[f"oracle: {untrained_istft} magnitude + recorded phase"]
+    assert len(rows) == 5 and all(row["rtf"] is None for row in (gl_mag, gl_phase, noise_mag))
+    # each oracle replaces one of Griffin-Lim's two estimates by the truth, so each is closer than Griffin-Lim
+    assert gl_mag["mel_l1"] < gl["mel_l1"] and gl_phase["mel_l1"] < gl["mel_l1"]
+    assert noise_mag["mel_l1"] > gl_mag["mel_l1"]  # random weights: a useless magnitude even with the right phase
+    assert "| oracle: Griffin-Lim magnitude + recorded phase (oracle) | 2 |" in format_vocoder_evaluation(r)
