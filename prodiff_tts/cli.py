@@ -309,6 +309,35 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_generate_mels(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate-mels", help="teacher-forced mels of a voice on its corpus, for vocoder fine-tuning",
+                       description="Runs the voice on each recording of a `tts prepare` directory with the "
+                                   "recording's own durations (the voice's aligner), pitch and energy, so that every "
+                                   "generated frame describes the same stretch of audio, and writes OUT/{id}.npy "
+                                   "(natural-log mel [n_mels, frames]) for vocoder.data.mel_dir. Existing files are "
+                                   "kept unless --overwrite, so an interrupted run continues.")
+    p.add_argument("bundle", type=Path, help="a voice bundle (`tts export`) whose corpus PREPARED is")
+    p.add_argument("data", type=Path, help="the `tts prepare` directory of the voice's corpus")
+    p.add_argument("out", type=Path, help="output directory of the .npy files")
+    p.add_argument("--steps", type=_positive_int, default=4, help="sampling steps (default 4)")
+    p.add_argument("--schedule", choices=["searched", "uniform"], default="searched")
+    p.add_argument("--splits", nargs="+", default=["train", "val"], help="manifest splits (default train val)")
+    p.add_argument("--batch-size", type=_positive_int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--overwrite", action="store_true", help="regenerate files that exist")
+    p.set_defaults(func=_run_generate_mels)
+
+
+def _run_generate_mels(args: argparse.Namespace) -> int:
+    from .training.generated_mels import generate_mels
+
+    s = generate_mels(args.bundle, args.data, args.out, steps=args.steps, schedule=args.schedule, splits=args.splits,
+                      batch_size=args.batch_size, seed=args.seed, overwrite=args.overwrite, progress=_progress)
+    print(f"wrote {s['written']} mels to {args.out}/ ({s['kept']} kept); {s['steps']} steps, {s['schedule']} "
+          f"schedule, {s['denoiser']} denoiser; train a vocoder on them with vocoder.data.mel_dir={args.out}")
+    return 0
+
+
 # --- benchmark / evaluate --------------------------------------------------------------------------------
 
 
@@ -531,7 +560,7 @@ def _run_evaluate_vocoder(args: argparse.Namespace) -> int:
 
 # --- main ------------------------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_search, _add_export, _add_synthesize, _add_benchmark, _add_evaluate,
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_search, _add_export, _add_generate_mels, _add_synthesize, _add_benchmark, _add_evaluate,
                                                                   _add_evaluate_vocoder]
 
 
