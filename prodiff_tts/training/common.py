@@ -104,7 +104,7 @@ class LastCheckpoint(Callback):
         self.save(trainer)
 
     def save(self, trainer) -> None:
-        trainer.save_checkpoint(self.path)
+        trainer.save_checkpoint(self.path, weights_only=False)  # full state: this file is the resume point
         self._last = time.monotonic()
 
 
