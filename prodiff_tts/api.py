@@ -41,7 +41,13 @@ class StepPlan:
 
 
 class Synthesizer:
-    def __init__(self, bundle_dir: str | Path, device: str = "cpu", vocoder: str | None = None) -> None:
+    """A voice bundle ready to speak. ``vocoder``: None (the voice's own, else Griffin-Lim), "bundle",
+    "griffin-lim", or the path of a saved vocoder (``load_vocoder``; it must use the voice's audio config).
+    An architecture name that needs trained weights ("hifigan-v1", "istft", ...) is refused unless
+    ``untrained_vocoder_ok`` (speed measurements with random weights)."""
+
+    def __init__(self, bundle_dir: str | Path, device: str = "cpu", vocoder: str | None = None,
+                 untrained_vocoder_ok: bool = False) -> None:
         from .models.acoustic import AcousticModel
         from .models.config import AcousticConfig
         from .models.denoiser import WaveNetDenoiser
@@ -77,16 +83,32 @@ class Synthesizer:
         path = self.bundle_dir / "schedule.json"
         self.searched: dict = read_json(path) if path.exists() else {}
         self.vocoder_name = vocoder or ("bundle" if self.config.vocoder else "griffin-lim")
+        self._check_vocoder(untrained_vocoder_ok)
         self._vocoder = None
 
+    def _check_vocoder(self, untrained_ok: bool) -> None:
+        from .vocoders import VOCODER_NAMES
+
+        name = self.vocoder_name
+        if name == "bundle":
+            if not self.config.vocoder:
+                raise ValueError(f"the voice {self.bundle_dir} has no vocoder of its own")
+        elif name in VOCODER_NAMES:
+            if name != "griffin-lim" and not untrained_ok:
+                raise ValueError(f"vocoder {name!r} needs trained weights: give the path of a saved vocoder "
+                                 "(or griffin-lim)")
+        elif not Path(name).exists():
+            raise ValueError(f"vocoder not found: {name} (griffin-lim, 'bundle', or the path of a saved vocoder)")
+
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", vocoder: str | None = None) -> "Synthesizer":
+    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", vocoder: str | None = None,
+                        untrained_vocoder_ok: bool = False) -> "Synthesizer":
         if path is None:
             path = default_model_path()
             if not path.is_dir():
                 raise BundleError(f"no voice at {path}: pass --model BUNDLE (from `tts export`) or set "
                                   f"PRODIFF_TTS_MODEL")
-        return cls(path, device=device, vocoder=vocoder)
+        return cls(path, device=device, vocoder=vocoder, untrained_vocoder_ok=untrained_vocoder_ok)
 
     # --- step plans ----------------------------------------------------------------------------------------
 
@@ -157,6 +179,11 @@ class Synthesizer:
 
             if self.vocoder_name == "bundle":
                 self._vocoder = load_vocoder(self.bundle_dir / self.config.vocoder)
+            elif Path(self.vocoder_name).exists():
+                voc = load_vocoder(self.vocoder_name)
+                if voc.audio_config != self.audio:
+                    raise ValueError(f"vocoder {self.vocoder_name} uses another audio config than the voice")
+                self._vocoder = voc
             else:
                 self._vocoder = build_vocoder(self.vocoder_name, audio_config=self.audio)
             if isinstance(self._vocoder, torch.nn.Module):

@@ -137,3 +137,26 @@ def test_damaged_bundles(tiny_bundle, tmp_path, capsys, damage):
     code, _, err = run(capsys, "synthesize", "Hello.", "--model", str(b), "--steps", "4", "-o", str(out))
     assert_one_line_error(code, err)
     assert not out.exists()
+
+
+def test_vocoder_needing_weights_is_refused_and_a_saved_one_is_used(tiny_bundle, tmp_path, capsys):
+    """An architecture name alone would mean random weights (noise): refused. A saved vocoder is loaded."""
+    from prodiff_tts.audio import AudioConfig
+    from prodiff_tts.vocoders import build_vocoder, save_vocoder
+
+    out = tmp_path / "o.wav"
+    code, _, err = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "-o", str(out),
+                       "--vocoder", "hifigan-v1")
+    assert_one_line_error(code, err)
+    assert "needs trained weights" in err and not out.exists()
+    saved = save_vocoder(build_vocoder("istft", audio_config=AudioConfig(), dim=16, intermediate_dim=32, num_layers=1),
+                         tmp_path / "voc")
+    code, stdout, err = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "-o", str(out),
+                            "--steps", "4", "--vocoder", str(saved))
+    assert code == 0 and out.exists() and f"vocoder {saved}" in stdout, err
+    other = save_vocoder(build_vocoder("istft", audio_config=AudioConfig(sample_rate=16000), dim=16,
+                                       intermediate_dim=32, num_layers=1), tmp_path / "voc16k")
+    code, _, err = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "-o", str(tmp_path / "p.wav"),
+                       "--steps", "4", "--vocoder", str(other))
+    assert_one_line_error(code, err)
+    assert "another audio config" in err

@@ -364,7 +364,8 @@ def run_benchmark(bundle, settings: BenchmarkSettings, progress: Callable[[str],
     ttfa_steps = 2 if 2 in steps else steps[0]
     longest = max(texts)
     for voc in [None, *vocoders]:
-        synth = base if voc is None else Synthesizer.from_pretrained(bundle, device=s.device, vocoder=voc)
+        synth = base if voc is None else Synthesizer.from_pretrained(bundle, device=s.device, vocoder=voc,
+                                                                     untrained_vocoder_ok=True)  # speed only
         if voc is not None:
             vocoder_params[voc] = _count(synth.vocoder)
         kind = "acoustic" if voc is None else "end_to_end"
