@@ -48,9 +48,10 @@ def atomic_write(path: str | os.PathLike, write) -> None:
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the result gets the usual permissions
     try:
         write(tmp)
+        # mkstemp makes 0600 and some writers (safetensors) recreate the file 0600: the usual permissions
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -116,3 +116,23 @@ def test_f0_of_a_harmonic_tone_and_voicing():
     log_f0, mask = interpolate_log_f0(f0)
     assert mask[10:70].all() and not mask[-20:].any()
     assert np.allclose(log_f0[-20:], log_f0[mask][-1])
+
+
+def test_atomic_write_gives_the_usual_permissions(tmp_path) -> None:
+    """Files get 0666 & ~umask even from writers that recreate their file 0600 (safetensors does)."""
+    import os
+
+    import torch
+    from safetensors.torch import save_file
+
+    from prodiff_tts.audio.io import atomic_write
+
+    umask = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "w.safetensors", lambda tmp: save_file({"a": torch.zeros(2)}, tmp))
+        atomic_write(tmp_path / "t.txt", lambda tmp: open(tmp, "w").write("x"))
+    finally:
+        os.umask(umask)
+    for name in ("w.safetensors", "t.txt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
