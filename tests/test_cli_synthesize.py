@@ -149,6 +149,10 @@ def test_vocoder_needing_weights_is_refused_and_a_saved_one_is_used(tiny_bundle,
                        "--vocoder", "hifigan-v1")
     assert_one_line_error(code, err)
     assert "needs trained weights" in err and not out.exists()
+    code, _, err = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "-o", str(out),
+                       "--vocoder", "bundle")  # the fixture voice ships no vocoder
+    assert_one_line_error(code, err)
+    assert "has no vocoder of its own" in err
     saved = save_vocoder(build_vocoder("istft", audio_config=AudioConfig(), dim=16, intermediate_dim=32, num_layers=1),
                          tmp_path / "voc")
     code, stdout, err = run(capsys, "synthesize", "Hello.", "--model", str(tiny_bundle), "-o", str(out),

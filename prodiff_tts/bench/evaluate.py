@@ -221,9 +221,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
     for sc in schedules:
         if sc not in ("uniform", "searched"):
             raise ValueError(f"schedule must be 'uniform' or 'searched', got {sc!r}")
-    synth = Synthesizer.from_pretrained(bundle, device=device, vocoder=vocoder)
-    if synth.vocoder_name == "bundle" and not synth.config.vocoder:
-        raise ValueError(f"the voice {bundle} has no vocoder of its own")
+    synth = Synthesizer.from_pretrained(bundle, device=device, vocoder=vocoder)  # checks the vocoder
     if steps is None:
         from .benchmark import default_steps
 
