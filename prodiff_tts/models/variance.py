@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import torch
@@ -79,17 +81,23 @@ def average_by_duration(frame_values: Tensor, durations: Tensor, mask: Tensor | 
     return torch.where(count > 0, total / count.clamp(min=1e-8), torch.zeros_like(total))
 
 
+MAX_PHONEME_FRAMES = 1000  # ~11.6 s at 22,050 Hz / hop 256, before the speed factor
+
+
 def durations_from_log(log_durations: Tensor, mask: Tensor, speed: float = 1.0) -> Tensor:
     """Integer durations ``[B, N]`` from predicted ``log(1 + d)`` at speaking rate ``speed`` (>1 is faster).
 
     ``d = max(exp(pred) - 1, 0) / speed`` is rounded *cumulatively* (frame boundaries are the rounded
     cumulative sums), so per-phoneme rounding errors do not accumulate: the utterance lasts
     ``round(sum(d))`` frames and each phoneme gets >= 0 frames. An utterance whose total rounds to 0 gets
-    one frame, on its longest phoneme.
+    one frame, on its longest phoneme. ``d`` is capped at ``MAX_PHONEME_FRAMES`` (NaN counts as 0).
     """
     if not speed > 0:
         raise ValueError(f"speed must be > 0, got {speed}")
-    d = (torch.exp(log_durations.float()) - 1.0).clamp(min=0.0) / speed * mask
+    # a guard, not a style limit: an overflowing prediction (exp -> inf, or NaN) would make the length
+    # regulator ask for unbounded memory; no phoneme of speech lasts MAX_PHONEME_FRAMES
+    log_d = torch.nan_to_num(log_durations.float(), nan=0.0).clamp(max=math.log1p(MAX_PHONEME_FRAMES))
+    d = (torch.exp(log_d) - 1.0).clamp(min=0.0) / speed * mask
     ends = torch.round(torch.cumsum(d, dim=1))
     dur = torch.diff(ends, dim=1, prepend=torch.zeros_like(ends[:, :1])).long()
     empty = dur.sum(1) == 0

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -62,6 +64,17 @@ def test_durations_from_log_speed_and_rounding():
     assert (durations_from_log(torch.full((2, 3), -5.0), torch.ones(2, 3, dtype=torch.bool)).sum(1) == 1).all()
     with pytest.raises(ValueError):
         durations_from_log(torch.zeros(1, 2), torch.ones(1, 2, dtype=torch.bool), speed=0.0)
+
+
+def test_durations_from_log_guards_against_overflow():
+    from prodiff_tts.models.variance import MAX_PHONEME_FRAMES
+
+    mask = torch.ones(1, 4, dtype=torch.bool)
+    wild = torch.tensor([[1e4, float("inf"), float("nan"), 1.0]])  # exp(1e4) overflows float32
+    dur = durations_from_log(wild, mask)
+    assert dur[0, :2].tolist() == [MAX_PHONEME_FRAMES, MAX_PHONEME_FRAMES] and dur[0, 2] == 0
+    assert dur[0, 3] == round(math.e - 1)
+    assert durations_from_log(wild, mask, speed=0.5)[0, 0] == 2 * MAX_PHONEME_FRAMES  # the cap is before speed
 
 
 @pytest.mark.parametrize("use_energy", [True, False])
