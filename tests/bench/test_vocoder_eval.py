@@ -78,3 +78,18 @@ def test_oracle_rows_split_the_error_into_magnitude_and_phase(prepared_tiny, unt
     assert gl_mag["mel_l1"] < gl["mel_l1"] and gl_phase["mel_l1"] < gl["mel_l1"]
     assert noise_mag["mel_l1"] > gl_mag["mel_l1"]  # random weights: a useless magnitude even with the right phase
     assert "| oracle: Griffin-Lim magnitude + recorded phase (oracle) | 2 |" in format_vocoder_evaluation(r)
+
+
+def test_oracle_rows_need_the_recordings(prepared_tiny, tmp_path):
+    import shutil
+
+    data = tmp_path / "prep"
+    shutil.copytree(prepared_tiny, data)
+    rows = [json.loads(line) for line in (data / "manifest.jsonl").read_text().splitlines()]
+    for r in rows:
+        r["wav"] = str(tmp_path / "moved" / "x.wav")
+    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    plain = evaluate_vocoders(data, ["griffin-lim"], items=1, threads=1, griffin_lim_iters=2, f0=False)
+    assert "cached mels are the reference" in plain["notes"][0]  # without oracles: the cached features serve
+    with pytest.raises(ValueError, match="oracle rows need the recordings"):
+        evaluate_vocoders(data, ["griffin-lim"], items=1, threads=1, griffin_lim_iters=2, f0=False, oracles=True)
