@@ -49,7 +49,9 @@ def generate_mels(bundle: str | Path, data_dir: str | Path, out_dir: str | Path,
     if Vocab.load(data_dir / "vocab.json") != synth.vocab:
         raise ValueError(f"{data_dir} was prepared with another phoneme vocabulary than the voice {bundle}")
     stats = FeatureStats.load(data_dir / "stats.json")
-    if not np.allclose(stats.mel_mean, synth.mel_mean.flatten().cpu().numpy(), atol=1e-4):
+    voice = json.loads((Path(bundle) / "stats.json").read_text())
+    if not all(np.allclose(getattr(stats, k), voice[k], atol=1e-4)
+               for k in ("mel_mean", "mel_std", "f0_mean", "f0_std", "energy_mean", "energy_std")):
         raise ValueError(f"the feature statistics of {data_dir} are not the voice's: another corpus?")
     model, denoiser = synth.model.eval(), synth.denoisers[plan.denoiser].eval()
     written = kept = 0

@@ -55,7 +55,7 @@ def test_command_and_its_errors(tiny_bundle, prepared_tiny, tmp_path, capsys):
         assert message in err and len(err.strip().splitlines()) == 1, err
 
 
-@pytest.mark.parametrize("damage", ["vocab", "stats"])
+@pytest.mark.parametrize("damage", ["vocab", "stats", "f0_stats"])
 def test_another_corpus_is_refused(tiny_bundle, prepared_tiny, tmp_path, damage):
     import shutil
 
@@ -67,7 +67,10 @@ def test_another_corpus_is_refused(tiny_bundle, prepared_tiny, tmp_path, damage)
         (data / "vocab.json").write_text(json.dumps(vocab))
     else:
         stats = json.loads((data / "stats.json").read_text())
-        stats["mel_mean"] = [m + 1.0 for m in stats["mel_mean"]]
+        if damage == "stats":
+            stats["mel_mean"] = [m + 1.0 for m in stats["mel_mean"]]
+        else:  # pitch would be fed in another normalisation
+            stats["f0_mean"] += 0.5
         (data / "stats.json").write_text(json.dumps(stats))
     with pytest.raises(ValueError, match="vocabulary" if damage == "vocab" else "statistics"):
         generate_mels(tiny_bundle, data, tmp_path / "mels", splits=("test",))
