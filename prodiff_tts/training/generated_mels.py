@@ -57,6 +57,8 @@ def generate_mels(bundle: str | Path, data_dir: str | Path, out_dir: str | Path,
     written = kept = 0
     for split in splits:
         ds = FeatureDataset(data_dir, split, stats)
+        if len(ds) == 0:
+            raise ValueError(f"no '{split}' items in {data_dir}/manifest.jsonl")
         todo = [i for i in range(len(ds)) if overwrite or not (out_dir / f"{ds.records[i]['id']}.npy").is_file()]
         kept += len(ds) - len(todo)
         say(f"{split}: {len(todo)} of {len(ds)} items to generate")

@@ -48,6 +48,7 @@ def test_command_and_its_errors(tiny_bundle, prepared_tiny, tmp_path, capsys):
     cases = [
         ([str(tiny_bundle), str(tmp_path), str(out)], "not a `tts prepare` output directory"),
         ([str(tiny_bundle), str(prepared_tiny), str(out), "--steps", "3"], "--steps 3 is not supported"),
+        ([str(tiny_bundle), str(prepared_tiny), str(out), "--splits", "nosuch"], "no 'nosuch' items"),
     ]
     for args, message in cases:
         assert main(["generate-mels", *args]) == 2
