@@ -4,8 +4,9 @@ Recipe (HiFi-GAN): generator and discriminators each with AdamW (lr 2e-4, betas 
 per epoch (or every ``lr_decay_every`` generator steps); generator loss = 45 × mel L1 + 2 × feature
 matching + LSGAN adversarial (+ optionally Parallel WaveGAN's multi-resolution STFT loss,
 ``stft_weight``; for vocoders that predict a spectrum, APNet's amplitude / phase / spectrum losses,
-``amplitude_weight``, ``phase_weight``, ``spectrum_weight``). ``mel_only_steps`` trains the generator on the reconstruction losses alone for the
-first N steps (no discriminator work at all: a fast start on CPU), then the GAN losses switch on.
+``amplitude_weight``, ``phase_weight``, ``spectrum_weight``). ``mel_only_steps`` trains the generator on
+the reconstruction losses alone for the first N steps (no discriminator work at all: a fast start on CPU),
+then the GAN losses switch on.
 
 Discriminators per vocoder: HiFi-GAN uses MPD + MSD (paper); the iSTFT model uses MPD + the multi-
 resolution spectrogram discriminator (MRD), as Vocos does.
