@@ -424,16 +424,23 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the shipped voice)")
     p.add_argument("--data", type=Path, default=None, help="a `tts prepare` output directory")
     p.add_argument("--texts", type=Path, default=None, metavar="FILE",
-                   help="instead of --data: any sentences (one per line), scored by the recognizer alone "
-                        "(needs --asr)")
+                   help="any sentences (one per line), scored by the recognizer (needs --asr); with --data, "
+                        "that corpus' recordings are the reference set of GV, modulation spectrum and Fréchet")
     p.add_argument("--split", default="test", help="split of the manifest (default test)")
     p.add_argument("--items", type=_positive_int, default=20, help="utterances to score (default 20)")
     p.add_argument("--steps", type=_positive_int, nargs="+", default=None, metavar="K",
                    help="step counts (default: each of 1 2 4 8 the voice supports, plus the teacher's largest)")
     p.add_argument("--schedules", nargs="+", choices=["uniform", "searched"], default=["uniform", "searched"])
-    p.add_argument("--vocoder", default=None,
-                   help="griffin-lim, a saved vocoder (directory), or 'bundle' (default: the voice's own if any)")
-    p.add_argument("--asr", action="store_true", help="WER/CER with pocketsphinx (offline, optional extra 'asr')")
+    p.add_argument("--vocoder", nargs="+", default=None, metavar="VOCODER",
+                   help="one or more of: griffin-lim, a saved vocoder (directory), 'bundle' (default: the voice's "
+                        "own if any); every step plan is scored through each")
+    p.add_argument("--asr", nargs="?", const="whisper", default=None, choices=["whisper", "pocketsphinx"],
+                   help="WER/CER with an offline recognizer: whisper (default; faster-whisper tiny.en, extra "
+                        "'eval'; also gives the Whisper-embedding Fréchet) or pocketsphinx (extra 'asr')")
+    p.add_argument("--asr-model", default=None, metavar="DIR",
+                   help="a faster-whisper model directory for --asr whisper (default: the bundled tiny.en)")
+    p.add_argument("--bands-plot", type=Path, default=None, metavar="PATH.png",
+                   help="per-band GV ratio and modulation-spectrum distance of every row")
     p.add_argument("--alignments", type=Path, default=None, metavar="DIR",
                    help="reference word end times (<DIR>/<id>.words, e.g. the demo corpus's Festival alignments): "
                         "report the word-boundary error of the learned alignment")
@@ -445,19 +452,27 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_evaluate)
 
 
+def recognizer_check(args: argparse.Namespace) -> None:
+    """Fail early, in one line, when the recognizer asked for cannot be loaded."""
+    if args.asr_model is not None and args.asr != "whisper":
+        raise CLIError("--asr-model needs --asr whisper")
+    if args.asr:
+        from .bench.asr import make_recognizer
+
+        make_recognizer(args.asr, args.asr_model, threads=1)
+
+
 def _run_evaluate(args: argparse.Namespace) -> int:
     _check_report_path(args.json, ".json", "--json")
     _check_report_path(args.plot, ".png", "--plot")
+    _check_report_path(args.bands_plot, ".png", "--bands-plot")
     if args.texts is not None:
         return _run_evaluate_texts(args)
     if args.data is None:
         raise CLIError("give --data PREPARED (held-out recordings) or --texts FILE --asr (any sentences)")
     if not args.data.is_dir():
         raise CLIError(f"prepared data directory not found: {args.data}")
-    if args.asr:
-        from .bench.asr import PocketSphinxASR
-
-        PocketSphinxASR()  # fails early, in one line, when the extra is not installed
+    recognizer_check(args)
     import torch
 
     from .api import default_model_path
@@ -466,9 +481,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)
     report = evaluate_bundle(args.model or default_model_path(), args.data, split=args.split, items=args.items,
-                             steps=args.steps, schedules=args.schedules, vocoder=args.vocoder, asr=args.asr,
-                             seed=args.seed, device=args.device, keep_mels=3 if args.plot else 0,
-                             progress=_progress)
+                             steps=args.steps, schedules=args.schedules, vocoders=args.vocoder, asr=args.asr,
+                             asr_model=args.asr_model, seed=args.seed, device=args.device,
+                             keep_mels=3 if args.plot else 0, progress=_progress)
     mels = report.pop("_mels", None)
     if args.alignments is not None:
         from .api import Synthesizer
@@ -486,6 +501,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         write_report(args.json, report)
         print(f"wrote {args.json}")
+    _write_bands_plot(args.bands_plot, report["results"])
     if args.plot and mels:
         from .bench.plots import plot_mels
 
@@ -494,13 +510,30 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_bands_plot(path: Path | None, results: list[dict]) -> None:
+    rows = [r for r in results if r.get("gv_per_band") is not None]
+    if path is None or not rows:
+        return
+    import numpy as np
+
+    from .bench.oversmoothing import plot_oversmoothing
+
+    plot_oversmoothing(path, [(f"{r['steps']} steps {r['schedule']}, {r['vocoder']}", np.asarray(r["gv_per_band"]),
+                               np.asarray(r["ms_per_band"])) for r in rows])
+    print(f"wrote {path}")
+
+
 def _run_evaluate_texts(args: argparse.Namespace) -> int:
-    if args.data is not None or args.alignments is not None or args.plot is not None:
-        raise CLIError("--texts scores sentences without recordings: it takes no --data, --alignments or --plot")
+    if args.alignments is not None or args.plot is not None:
+        raise CLIError("--texts scores sentences without recordings: it takes no --alignments or --plot")
     if not args.asr:
         raise CLIError("--texts needs --asr: without recordings only the recognizer can score the speech")
     if not args.texts.is_file():
         raise CLIError(f"text file not found: {args.texts}")
+    if args.data is not None and not args.data.is_dir():
+        raise CLIError(f"prepared data directory not found: {args.data}")
+    _check_report_path(args.bands_plot, ".png", "--bands-plot")
+    recognizer_check(args)
     import torch
 
     from .api import default_model_path
@@ -509,9 +542,11 @@ def _run_evaluate_texts(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)
     report = evaluate_texts(args.model or default_model_path(), read_texts(args.texts), steps=args.steps,
-                            schedules=args.schedules, vocoder=args.vocoder, seed=args.seed, device=args.device,
-                            progress=_progress)
+                            schedules=args.schedules, vocoders=args.vocoder, seed=args.seed, device=args.device,
+                            asr=args.asr, asr_model=args.asr_model, reference_data=args.data,
+                            reference_split=args.split, reference_items=args.items, progress=_progress)
     print(format_intelligibility(report))
+    _write_bands_plot(args.bands_plot, report["results"])
     if args.json:
         write_report(args.json, report)
         print(f"wrote {args.json}")

@@ -32,6 +32,7 @@ from .metrics import (
     mel_l1,
     mel_l1_dtw,
 )
+from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
 
 @dataclass
@@ -153,7 +154,7 @@ class DistillEvaluation:
 
 # --- free-running evaluation of a voice bundle (``tts evaluate``) -------------------------------------------
 
-EVAL_SCHEMA_VERSION = 1
+EVAL_SCHEMA_VERSION = 2
 EVAL_METRICS = ("mel_l1_dtw", "mcd_db", "f0_rmse_hz", "vuv_error", "l1_to_teacher_dtw")
 
 
@@ -191,20 +192,29 @@ def aligned_scores(gen_mel: np.ndarray, ref_mel: np.ndarray, gen_f0: np.ndarray 
 
 def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test", items: int | None = 20,
                     steps: Sequence[int] | None = None, schedules: Sequence[str] = ("uniform", "searched"),
-                    vocoder: str | None = None, asr: bool = False, seed: int = 0, device: str = "cpu",
-                    keep_mels: int = 0, progress=None) -> dict:
+                    vocoder: str | None = None, asr: str | None = None, seed: int = 0, device: str = "cpu",
+                    keep_mels: int = 0, progress=None, vocoders: Sequence[str | None] | None = None,
+                    asr_model: str | None = None) -> dict:
     """Scores a voice bundle on held-out utterances of a prepared corpus; returns a JSON-able report.
 
-    ``schema_version`` 1::
+    ``vocoders`` (default ``[vocoder]``): every plan's mels go through each of them (one row per pair). ``asr``:
+    None, "whisper" or "pocketsphinx" (``asr_model``: a faster-whisper model directory).
 
-        {"schema_version": 1, "kind": "evaluate", "created", "bundle", "data", "split", "items", "vocoder",
+    ``schema_version`` 2::
+
+        {"schema_version": 2, "kind": "evaluate", "created", "bundle", "data", "split", "items", "vocoder",
          "seed", "torch", "threads", "teacher_reference": {"denoiser", "steps"} | null,
          "asr": {"engine", "version", "recordings": {"wer", "cer"} | null} | null,
-         "results": [{"steps", "schedule", "source", "denoiser", "distilled", "items", "mel_l1_dtw", "mcd_db",
-                      "f0_rmse_hz", "vuv_error", "l1_to_teacher_dtw", "teacher_forced_mel_l1", "wer", "cer",
+         "results": [{"steps", "schedule", "source", "denoiser", "vocoder", "distilled", "items", "mel_l1_dtw",
+                      "mcd_db", "f0_rmse_hz", "vuv_error", "l1_to_teacher_dtw", "teacher_forced_mel_l1", "wer", "cer",
+                      "gv_ratio", "ms_distance_db", "frechet_mel", "frechet_whisper", "gv_per_band", "ms_per_band",
                       "per_item": [{"id", "frames", "reference_frames", "mel_l1_dtw", "mcd_db", "f0_rmse_hz",
                                     "vuv_error", "l1_to_teacher_dtw", "transcript"}]}],
          "recordings": [{"id", "text", "transcript"}], "notes": [str]}
+
+    GV ratio, modulation-spectrum distance and the Fréchet distances compare the set of generated utterances
+    with the set of recordings, on the log-mel recomputed from the vocoded audio (what a listener hears);
+    ``frechet_whisper`` is on Whisper-encoder frames and needs ``asr="whisper"``.
 
     Metrics that do not apply are ``null`` (``l1_to_teacher_dtw`` for the teacher itself, ``wer``/``cer``
     without ``asr``, ``f0_rmse_hz`` when no frame is voiced in both). ``keep_mels`` > 0 also returns the
@@ -212,7 +222,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
     import datetime as _dt
 
     from ..api import Synthesizer
-    from ..audio import extract_f0
+    from ..audio import MelSpectrogram, extract_f0
     from ..data.dataset import read_manifest
     from ..data.features import load_features
     from ..text import Vocab, normalize_text
@@ -221,7 +231,11 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
     for sc in schedules:
         if sc not in ("uniform", "searched"):
             raise ValueError(f"schedule must be 'uniform' or 'searched', got {sc!r}")
-    synth = Synthesizer.from_pretrained(bundle, device=device, vocoder=vocoder)  # checks the vocoder
+    vocoders = list(dict.fromkeys(vocoders or [vocoder]))
+    synth = Synthesizer.from_pretrained(bundle, device=device, vocoder=vocoders[0])  # checks the vocoder
+    by_vocoder = {vocoders[0]: synth}
+    for v in vocoders[1:]:
+        by_vocoder[v] = Synthesizer.from_pretrained(bundle, device=device, vocoder=v)
     if steps is None:
         from .benchmark import default_steps
 
@@ -267,13 +281,21 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
     recognizer = None
     asr_info = None
     if asr:
-        from .asr import PocketSphinxASR
+        from .asr import make_recognizer
 
-        recognizer = PocketSphinxASR()
+        recognizer = make_recognizer(asr, asr_model, threads=torch.get_num_threads())
         asr_info = {"engine": recognizer.name, "version": recognizer.version, "recordings": None}
+    embed = getattr(recognizer, "embed", None)
 
     def transcribe(wav: np.ndarray) -> str:
-        return normalize_text(recognizer.transcribe(wav, audio.sample_rate)) if recognizer else ""
+        return recognizer.normalize(recognizer.transcribe(wav, audio.sample_rate)) if recognizer else ""
+
+    say("reading the recordings")
+    recorded_wavs = [_recording(rec, audio.sample_rate) for rec in records]
+    recorded_mels = [r["mel"] for r in refs]
+    real_frames = frame_statistics(recorded_mels)
+    recorded_emb = [embed(w, audio.sample_rate) for w in recorded_wavs if w is not None] if embed else None
+    reanalyse = MelSpectrogram(audio)
 
     def free_running(k: int, schedule: str, i: int) -> np.ndarray:
         return synth.mel_batch([refs[i]["text"]], steps=k, seed=seed + i, schedule=schedule)[0]
@@ -290,50 +312,62 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
 
     results = []
     kept: list[list[np.ndarray]] = [[r["mel"]] for r in refs[:keep_mels]]
+    texts = [recognizer.normalize(r["text"]) if recognizer else r["normalized"] for r in refs]
     for p in plans:
         say(f"{p.steps} steps, {p.schedule} schedule ({p.plan.source}), {p.plan.denoiser} denoiser")
-        per_item, hyps = [], []
-        for i, ref in enumerate(refs):
-            mel_t = free_running(p.steps, p.schedule, i)
-            wav = synth.vocode([mel_t])[0]
-            mel = mel_t.cpu().numpy()
-            gen_f0 = extract_f0(wav, audio)
-            row = {"id": ref["id"], "frames": int(mel.shape[-1]), "reference_frames": int(ref["mel"].shape[-1]),
-                   **aligned_scores(mel, ref["mel"], gen_f0, ref["f0"]), "l1_to_teacher_dtw": None, "transcript": None}
-            if teacher_mels is not None and p.distilled(synth):
-                row["l1_to_teacher_dtw"] = mel_l1_dtw(mel, teacher_mels[i])
-            if recognizer:
-                row["transcript"] = transcribe(wav)
-                hyps.append(row["transcript"])
-            if i < keep_mels:
-                kept[i].append(mel)
-            per_item.append(row)
-        summary = {m: _nanmean(r.get(m) for r in per_item) for m in EVAL_METRICS}
+        mels_t = [free_running(p.steps, p.schedule, i) for i in range(len(refs))]
         tf = None
         if held_out is not None:
             den = synth.denoisers[p.plan.denoiser]
             tf = score(held_out.generate(den, synth.schedule, p.plan.timesteps, p.plan.layer_masks), tf_refs,
                        with_mcd=False)["mel_l1"]
-        texts = [r["normalized"] for r in refs]
-        results.append({
-            "steps": p.steps, "schedule": p.schedule, "source": p.plan.source, "denoiser": p.plan.denoiser,
-            "distilled": p.distilled(synth), "items": len(per_item), **summary, "teacher_forced_mel_l1": tf,
-            "wer": error_rate(texts, hyps, "word") if recognizer else None,
-            "cer": error_rate(texts, hyps, "char") if recognizer else None,
-            "per_item": per_item,
-        })
+        for v, vsynth in by_vocoder.items():
+            per_item, hyps, heard, emb = [], [], [], []
+            for i, ref in enumerate(refs):
+                wav = vsynth.vocode([mels_t[i]])[0]
+                mel = mels_t[i].cpu().numpy()
+                gen_f0 = extract_f0(wav, audio)
+                row = {"id": ref["id"], "frames": int(mel.shape[-1]), "reference_frames": int(ref["mel"].shape[-1]),
+                       **aligned_scores(mel, ref["mel"], gen_f0, ref["f0"]), "l1_to_teacher_dtw": None,
+                       "transcript": None}
+                if teacher_mels is not None and p.distilled(synth):
+                    row["l1_to_teacher_dtw"] = mel_l1_dtw(mel, teacher_mels[i])
+                if recognizer:
+                    row["transcript"] = transcribe(wav)
+                    hyps.append(row["transcript"])
+                if embed:
+                    emb.append(embed(wav, audio.sample_rate))
+                with torch.no_grad():
+                    heard.append(reanalyse(torch.from_numpy(np.asarray(wav, dtype=np.float32)))[0].numpy())
+                if i < keep_mels and v == vocoders[0]:
+                    kept[i].append(mel)
+                per_item.append(row)
+            summary = {m: _nanmean(r.get(m) for r in per_item) for m in EVAL_METRICS}
+            gv, gv_bands = gv_ratio(heard, recorded_mels)
+            ms, ms_bands = ms_distance(heard, recorded_mels)
+            results.append({
+                "steps": p.steps, "schedule": p.schedule, "source": p.plan.source, "denoiser": p.plan.denoiser,
+                "vocoder": vsynth.vocoder_name, "distilled": p.distilled(synth), "items": len(per_item), **summary,
+                "teacher_forced_mel_l1": tf,
+                "wer": error_rate(texts, hyps, "word") if recognizer else None,
+                "cer": error_rate(texts, hyps, "char") if recognizer else None,
+                "gv_ratio": gv, "ms_distance_db": ms,
+                "frechet_mel": frechet_distance(*frame_statistics(heard), *real_frames),
+                "frechet_whisper": embedding_frechet(emb, recorded_emb) if embed and recorded_emb else None,
+                "gv_per_band": gv_bands.tolist(), "ms_per_band": ms_bands.tolist(),
+                "per_item": per_item,
+            })
 
     recordings = [{"id": r["id"], "text": r["text"], "transcript": None} for r in refs]
     if recognizer:
         say("recognizing the recordings")
         ok = []
-        for rec, out in zip(records, recordings):
-            wav = _recording(rec, audio.sample_rate)
+        for wav, out in zip(recorded_wavs, recordings):
             if wav is not None:
                 out["transcript"] = transcribe(wav)
                 ok.append(out)
         if ok:
-            norm = {r["id"]: r["normalized"] for r in refs}
+            norm = {r["id"]: t for r, t in zip(refs, texts)}
             texts = [norm[o["id"]] for o in ok]
             asr_info["recordings"] = {"wer": error_rate(texts, [o["transcript"] for o in ok], "word"),
                                       "cer": error_rate(texts, [o["transcript"] for o in ok], "char"),
@@ -345,7 +379,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
         "schema_version": EVAL_SCHEMA_VERSION, "kind": "evaluate",
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "bundle": str(bundle), "data": str(data_dir), "split": split, "items": len(refs),
-        "vocoder": synth.vocoder_name, "seed": seed, "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "vocoder": synth.vocoder_name, "vocoders": [s_.vocoder_name for s_ in by_vocoder.values()], "seed": seed, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "teacher_reference": teacher_ref, "asr": asr_info, "results": results, "recordings": recordings,
         "notes": notes,
     }
@@ -373,24 +407,29 @@ def format_evaluation(report: dict) -> str:
     """Markdown table of :func:`evaluate_bundle`'s report."""
     asr = report["asr"]
     lines = [
-        f"{report['items']} '{report['split']}' utterances of {report['data']}; voice {report['bundle']}, vocoder "
-        f"{report['vocoder']}; free-running (predicted durations, seed {report['seed']} + item index), DTW-aligned "
-        "to the recording",
-        "| steps | schedule | denoiser | log-mel L1 (DTW) | MCD dB | F0 RMSE Hz | V/UV error | L1 to teacher "
-        "| teacher-forced L1 |" + (" WER | CER |" if asr else ""),
-        "|---" * (9 + (2 if asr else 0)) + "|",
+        f"{report['items']} '{report['split']}' utterances of {report['data']}; voice {report['bundle']}; "
+        f"free-running (predicted durations, seed {report['seed']} + item index), DTW-aligned to the recording",
+        "| steps | schedule | denoiser | vocoder | log-mel L1 (DTW) | MCD dB | F0 RMSE Hz | V/UV error "
+        "| L1 to teacher | teacher-forced L1 | GV ratio | MS dist dB | Fréchet mel | Fréchet Whisper |"
+        + (" WER | CER |" if asr else ""),
+        "|---" * (14 + (2 if asr else 0)) + "|",
     ]
     for r in report["results"]:
         sched = r["schedule"] if r["schedule"] == r["source"] else f"{r['schedule']} -> {r['source']}"
-        line = (f"| {r['steps']} | {sched} | {r['denoiser']} | {_fmt(r['mel_l1_dtw'], '.4f')} | "
-                f"{_fmt(r['mcd_db'], '.3f')} | {_fmt(r['f0_rmse_hz'], '.1f')} | {_fmt(r['vuv_error'], '.3f')} | "
-                f"{_fmt(r['l1_to_teacher_dtw'], '.4f')} | {_fmt(r['teacher_forced_mel_l1'], '.4f')} |")
+        line = (f"| {r['steps']} | {sched} | {r['denoiser']} | {r.get('vocoder', report['vocoder'])} | "
+                f"{_fmt(r['mel_l1_dtw'], '.4f')} | {_fmt(r['mcd_db'], '.3f')} | {_fmt(r['f0_rmse_hz'], '.1f')} | "
+                f"{_fmt(r['vuv_error'], '.3f')} | {_fmt(r['l1_to_teacher_dtw'], '.4f')} | "
+                f"{_fmt(r['teacher_forced_mel_l1'], '.4f')} | {_fmt(r.get('gv_ratio'), '.3f')} | "
+                f"{_fmt(r.get('ms_distance_db'), '.2f')} | {_fmt(r.get('frechet_mel'), '.2f')} | "
+                f"{_fmt(r.get('frechet_whisper'), '.2f')} |")
         if asr:
             line += f" {_fmt(r['wer'], '.3f')} | {_fmt(r['cer'], '.3f')} |"
         lines.append(line)
     tr = report["teacher_reference"]
     if tr:
         lines.append(f"L1 to teacher: log-mel L1 (DTW) to the {tr['denoiser']} at {tr['steps']} steps, same text and seed")
+    lines.append("GV ratio (1 = as varied as the recordings; lower = over-smoothed), modulation-spectrum distance and "
+                 "Fréchet distances: the set of vocoded utterances against the set of recordings (0 = same)")
     if asr:
         rec = asr["recordings"]
         ceiling = f"WER {rec['wer']:.3f}, CER {rec['cer']:.3f}" if rec else "n/a"
