@@ -17,17 +17,9 @@ import torch
 from .bundle import BundleError, audio_config, load_state, load_weights, read_bundle_config, read_json
 from .diffusion.sampler import ddim_sample
 from .diffusion.schedule import make_schedule, uniform_timesteps
+from .voices import DEFAULT_VOICE, default_model_path  # noqa: F401  (re-exported: the API's default voice)
 
-DEFAULT_VOICE = "slt_demo"
 PAUSE_SECONDS = 0.15  # silence inserted between sentences of a long text
-
-
-def default_model_path() -> Path:
-    """``$PRODIFF_TTS_MODEL``, else the voice shipped in the source tree's ``pretrained/``."""
-    env = os.environ.get("PRODIFF_TTS_MODEL")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "pretrained" / DEFAULT_VOICE
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,41 @@ def _speed(value: str) -> float:
     return v
 
 
+def _add_voice_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the default voice)")
+    g.add_argument("--voice", default=None, metavar="NAME", help="an installed voice by name (`tts voices`)")
+
+
+def _voice_path(args: argparse.Namespace) -> Path:
+    from .voices import default_model_path, find_voice
+
+    if getattr(args, "voice", None):
+        return find_voice(args.voice)
+    return args.model or default_model_path()
+
+
+def _add_voices(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("voices", help="installed voices, their step counts and vocoders",
+                       description="Voices found in $PRODIFF_TTS_VOICES, the source tree's pretrained/ and the "
+                                   "install's share/prodiff-tts/voices, first of each name wins.")
+    p.set_defaults(func=_run_voices)
+
+
+def _run_voices(args: argparse.Namespace) -> int:
+    from .voices import DEFAULT_VOICE, list_voices, voice_dirs
+
+    voices = list_voices()
+    if not voices:
+        raise CLIError("no voice installed (searched: " + ", ".join(map(str, voice_dirs())) + ")")
+    print("| voice | steps | searched schedules | vocoder | path |\n|---|---|---|---|---|")
+    for v in voices:
+        mark = " (default)" if v.name == DEFAULT_VOICE else ""
+        print(f"| {v.name}{mark} | {' '.join(map(str, v.steps))} | {' '.join(map(str, v.searched_steps)) or '-'} "
+              f"| {'own (' + v.vocoder + '/) or griffin-lim' if v.vocoder else 'griffin-lim'} | {v.path} |")
+    return 0
+
+
 def _add_synthesize(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("synthesize", help="text -> wav with a voice bundle",
                        description="Synthesize speech. An existing output file is replaced (atomically: it is "
@@ -101,7 +136,7 @@ def _add_synthesize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("text", nargs="?", help="text to speak; '-' reads standard input")
     p.add_argument("--text-file", type=Path, help="read the text from a UTF-8 file")
     p.add_argument("-o", "--output", type=Path, default=Path("output.wav"), help="wav to write (default output.wav)")
-    p.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the shipped voice)")
+    _add_voice_args(p)
     p.add_argument("--steps", type=_positive_int, default=2, help="diffusion steps (default 2)")
     p.add_argument("--schedule", choices=["searched", "uniform"], default="searched",
                    help="timesteps: the searched schedule for this step count when the voice has one, or uniform")
@@ -149,7 +184,7 @@ def _run_synthesize(args: argparse.Namespace) -> int:
     from .api import Synthesizer
     from .audio import write_wav_stream
     t_load = time.perf_counter()
-    synth = Synthesizer.from_pretrained(args.model, device=args.device, vocoder=args.vocoder)
+    synth = Synthesizer.from_pretrained(_voice_path(args), device=args.device, vocoder=args.vocoder)
     plan = synth.plan(args.steps, args.schedule)  # validates --steps before any work
     synth.load()  # dictionary, espeak, vocoder: counted as loading, not as synthesis
     load_seconds = time.perf_counter() - t_load
@@ -371,7 +406,7 @@ def _add_benchmark(sub: argparse._SubParsersAction) -> None:
                                    "denoiser FLOPs and achieved GFLOP/s against a matmul peak, time to first audio, "
                                    "a stage breakdown and PASS/MISS lines for the speed targets. The --json schema "
                                    "is documented in prodiff_tts/bench/benchmark.py.")
-    p.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the shipped voice)")
+    _add_voice_args(p)
     p.add_argument("--steps", type=_positive_int, nargs="+", default=None, metavar="K",
                    help="step counts (default: each of 1 2 4 8 the voice supports, plus the teacher's largest)")
     p.add_argument("--vocoders", nargs="+", default=None, metavar="NAME",
@@ -393,13 +428,12 @@ def _run_benchmark(args: argparse.Namespace) -> int:
     _check_vocoder_names(args.vocoders or [])
     if args.warmup < 0:
         raise CLIError(f"--warmup must be >= 0, got {args.warmup}")
-    from .api import default_model_path
     from .bench.benchmark import BenchmarkSettings, format_report, run_benchmark, write_report
 
     settings = BenchmarkSettings(steps=args.steps, vocoders=args.vocoders, batch_size=args.batch_size,
                                  repeats=args.repeats, warmup=args.warmup, threads=args.threads,
                                  max_words=args.max_words, device=args.device)
-    report = run_benchmark(args.model or default_model_path(), settings, progress=_progress)
+    report = run_benchmark(_voice_path(args), settings, progress=_progress)
     print(format_report(report))
     if args.json:
         write_report(args.json, report)
@@ -421,7 +455,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                                    "with an offline recognizer (--asr, needs pip install 'prodiff-tts[asr]'). With "
                                    "--texts FILE --asr instead of --data: any sentences, scored by the recognizer "
                                    "alone.")
-    p.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the shipped voice)")
+    _add_voice_args(p)
     p.add_argument("--data", type=Path, default=None, help="a `tts prepare` output directory")
     p.add_argument("--texts", type=Path, default=None, metavar="FILE",
                    help="any sentences (one per line), scored by the recognizer (needs --asr); with --data, "
@@ -475,12 +509,11 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     recognizer_check(args)
     import torch
 
-    from .api import default_model_path
     from .bench.benchmark import write_report
     from .bench.evaluate import evaluate_bundle, format_evaluation
 
     torch.set_num_threads(args.threads)
-    report = evaluate_bundle(args.model or default_model_path(), args.data, split=args.split, items=args.items,
+    report = evaluate_bundle(_voice_path(args), args.data, split=args.split, items=args.items,
                              steps=args.steps, schedules=args.schedules, vocoders=args.vocoder, asr=args.asr,
                              asr_model=args.asr_model, seed=args.seed, device=args.device,
                              keep_mels=3 if args.plot else 0, progress=_progress)
@@ -489,7 +522,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         from .api import Synthesizer
         from .bench.alignment import word_boundary_errors
 
-        model = Synthesizer(args.model or default_model_path(), device=args.device, vocoder="griffin-lim").model
+        model = Synthesizer(_voice_path(args), device=args.device, vocoder="griffin-lim").model
         report["alignment"] = word_boundary_errors(model, args.data, args.alignments, split=args.split,
                                                    items=args.items)
     print(format_evaluation(report))
@@ -536,12 +569,11 @@ def _run_evaluate_texts(args: argparse.Namespace) -> int:
     recognizer_check(args)
     import torch
 
-    from .api import default_model_path
     from .bench.benchmark import write_report
     from .bench.intelligibility import evaluate_texts, format_intelligibility, read_texts
 
     torch.set_num_threads(args.threads)
-    report = evaluate_texts(args.model or default_model_path(), read_texts(args.texts), steps=args.steps,
+    report = evaluate_texts(_voice_path(args), read_texts(args.texts), steps=args.steps,
                             schedules=args.schedules, vocoders=args.vocoder, seed=args.seed, device=args.device,
                             asr=args.asr, asr_model=args.asr_model, reference_data=args.data,
                             reference_split=args.split, reference_items=args.items, progress=_progress)
@@ -592,7 +624,7 @@ def _run_evaluate_vocoder(args: argparse.Namespace) -> int:
 
 # --- main ------------------------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_search, _add_export, _add_generate_mels, _add_synthesize, _add_benchmark, _add_evaluate,
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_prepare, _add_train, _add_distill, _add_search, _add_export, _add_generate_mels, _add_synthesize, _add_voices, _add_benchmark, _add_evaluate,
                                                                   _add_evaluate_vocoder]
 
 

@@ -338,7 +338,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                 if embed:
                     emb.append(embed(wav, audio.sample_rate))
                 with torch.no_grad():
-                    heard.append(reanalyse(torch.from_numpy(np.asarray(wav, dtype=np.float32)))[0].numpy())
+                    heard.append(reanalyse(torch.from_numpy(np.asarray(wav, dtype=np.float32))[None])[0].numpy())
                 if i < keep_mels and v == vocoders[0]:
                     kept[i].append(mel)
                 per_item.append(row)

@@ -105,7 +105,7 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                 hyps.append(recognizer.normalize(recognizer.transcribe(wav, sr)))
                 if ref_mels is not None:
                     with torch.no_grad():
-                        heard.append(reanalyse(torch.from_numpy(np.asarray(wav, dtype=np.float32)))[0].numpy())
+                        heard.append(reanalyse(torch.from_numpy(np.asarray(wav, dtype=np.float32))[None])[0].numpy())
                     if embed is not None:
                         emb.append(embed(wav, sr))
             row = {

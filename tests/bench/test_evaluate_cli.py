@@ -95,10 +95,12 @@ def test_evaluate_errors_are_one_line(tiny_bundle, prepared_tiny, tmp_path, caps
 @pytest.mark.slow
 def test_asr_missing_is_a_clear_one_line_error(tiny_bundle, prepared_tiny, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pocketsphinx", None)  # import fails as if not installed
-    assert main(["evaluate", "--model", str(tiny_bundle), "--data", str(prepared_tiny), "--asr",
-                 "--threads", "1"]) == 2
-    err = capsys.readouterr().err
-    assert "pocketsphinx" in err and "pip install" in err and len(err.strip().splitlines()) == 1
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)
+    for engine, name in (["pocketsphinx"], "pocketsphinx"), ([], "faster_whisper"):
+        assert main(["evaluate", "--model", str(tiny_bundle), "--data", str(prepared_tiny), "--asr", *engine,
+                     "--threads", "1"]) == 2
+        err = capsys.readouterr().err
+        assert name in err and "pip install" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
@@ -106,7 +108,8 @@ def test_asr_scores_recordings_and_synthesis(tiny_bundle, prepared_tiny, tmp_pat
     pytest.importorskip("pocketsphinx")
     out = tmp_path / "asr.json"
     assert main(["evaluate", "--model", str(tiny_bundle), "--data", str(prepared_tiny), "--items", "2",
-                 "--steps", "4", "--schedules", "uniform", "--asr", "--threads", "1", "--json", str(out)]) == 0
+                 "--steps", "4", "--schedules", "uniform", "--asr", "pocketsphinx", "--threads", "1",
+                 "--json", str(out)]) == 0
     assert "WER" in capsys.readouterr().out
     r = json.loads(out.read_text())
     ceiling = r["asr"]["recordings"]
@@ -114,3 +117,22 @@ def test_asr_scores_recordings_and_synthesis(tiny_bundle, prepared_tiny, tmp_pat
     assert 0.0 <= ceiling["wer"] < 0.6  # the recognizer understands the fixture's recordings
     row = r["results"][0]
     assert row["wer"] >= 0 and row["cer"] >= 0 and all(isinstance(it["transcript"], str) for it in row["per_item"])
+
+
+@pytest.mark.slow
+def test_whisper_scores_recordings_and_prints_the_listener_columns(tiny_bundle, prepared_tiny, tmp_path, capsys):
+    """Whisper reads the fixture recordings almost perfectly; every row carries GV, MS and both Fréchets."""
+    pytest.importorskip("faster_whisper")
+    out, bands = tmp_path / "w.json", tmp_path / "bands.png"
+    assert main(["evaluate", "--model", str(tiny_bundle), "--data", str(prepared_tiny), "--items", "3",
+                 "--steps", "4", "--schedules", "uniform", "--asr", "whisper", "--vocoder", "griffin-lim",
+                 "--threads", "1", "--json", str(out), "--bands-plot", str(bands)]) == 0
+    printed = capsys.readouterr().out
+    assert "GV ratio" in printed and "Fréchet Whisper" in printed
+    r = json.loads(out.read_text())
+    assert r["schema_version"] == 2 and r["asr"]["engine"] == "whisper"
+    assert r["asr"]["recordings"]["wer"] <= 0.15, [x["transcript"] for x in r["recordings"]]
+    row = r["results"][0]
+    assert row["vocoder"] == "griffin-lim" and row["gv_ratio"] > 0 and row["ms_distance_db"] > 0
+    assert row["frechet_whisper"] > 0 and row["frechet_mel"] > 0 and len(row["gv_per_band"]) == 80
+    assert bands.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -19,7 +19,9 @@ def test_read_texts_skips_comments_and_blank_lines(tmp_path):
 
 @pytest.mark.parametrize("extra, message", [
     ([], "--texts needs --asr"),
-    (["--asr", "--data", "somewhere"], "takes no --data"),
+    (["--asr", "--alignments", "somewhere"], "takes no --alignments"),
+    (["--asr", "--data", "somewhere"], "prepared data directory not found"),
+    (["--asr", "pocketsphinx", "--asr-model", "somewhere"], "--asr-model needs --asr whisper"),
 ])
 def test_texts_mode_errors_are_one_line(tiny_bundle, tmp_path, capsys, extra, message):
     f = tmp_path / "t.txt"
@@ -39,7 +41,7 @@ def test_missing_text_file_and_missing_source(tiny_bundle, tmp_path, capsys):
 @pytest.mark.slow
 def test_shipped_voice_is_intelligible_on_unseen_sentences(tmp_path, capsys, monkeypatch):
     """The quality bar of the shipped voice: a recognizer understands it on sentences outside its corpus."""
-    pytest.importorskip("pocketsphinx")
+    pytest.importorskip("faster_whisper")
     monkeypatch.delenv("PRODIFF_TTS_MODEL", raising=False)
     texts = tmp_path / "unseen.txt"
     texts.write_text("Please send the report to my office before Friday.\n"
@@ -51,5 +53,20 @@ def test_shipped_voice_is_intelligible_on_unseen_sentences(tmp_path, capsys, mon
     assert "WER" in capsys.readouterr().out
     r = json.loads(out.read_text())
     (row,) = [x for x in r["results"] if x["schedule"] == "searched"]
-    assert row["denoiser"] == "student_k2" and row["per_item"][2]["normalized"].startswith("we paid twelve")
-    assert row["wer"] < 0.3, [x["transcript"] for x in row["per_item"]]
+    assert row["denoiser"] == "student_k2" and row["per_item"][2]["normalized"].startswith("we paid $12.50")
+    assert row["wer"] < 0.2, [x["transcript"] for x in row["per_item"]]
+    assert row["gv_ratio"] is None and "no reference set" in " ".join(r["notes"])
+
+
+@pytest.mark.slow
+def test_texts_with_a_reference_set(tiny_bundle, prepared_tiny, tmp_path, capsys):
+    pytest.importorskip("faster_whisper")
+    texts = tmp_path / "t.txt"
+    texts.write_text("The cat sat on the mat.\nWe bought twelve eggs today.\n")
+    out = tmp_path / "r.json"
+    assert main(["evaluate", "--model", str(tiny_bundle), "--texts", str(texts), "--asr", "--data",
+                 str(prepared_tiny), "--split", "train", "--steps", "4", "--schedules", "uniform",
+                 "--vocoder", "griffin-lim", "--threads", "1", "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    (row,) = r["results"]
+    assert r["reference"]["items"] >= 2 and row["gv_ratio"] > 0 and row["frechet_whisper"] > 0

@@ -1,0 +1,200 @@
+"""Griffin-Lim phase reconstruction (fast GL with momentum) and the framing helpers it shares with the
+iSTFT vocoder.
+
+Framing follows :class:`~prodiff_tts.audio.mel.MelSpectrogram` (HiFi-GAN convention): the waveform is
+reflect-padded by ``(n_fft - hop) / 2`` on each side and framed without centring, so ``T`` frames describe
+exactly ``T * hop`` samples. :func:`istft` is the exact inverse of that framing (weighted overlap-add with
+the squared-window envelope, then the padding is cut), so its output length is always ``frames * hop``.
+``torch.istft(center=False)`` cannot be used for this: the Hann window is zero at the first sample and
+its NOLA check fails at the edges.
+
+All functions are pure functions of their inputs (randomness only through an explicit generator).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import librosa
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import AudioConfig
+
+__all__ = [
+    "stft",
+    "istft",
+    "mel_basis",
+    "mel_pseudo_inverse",
+    "mel_to_linear",
+    "griffin_lim",
+    "mel_to_wav_griffin_lim",
+    "spectral_convergence",
+]
+
+
+def _window(config: AudioConfig, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Hann window of ``win_length`` zero-padded (centred) to ``n_fft``, as torch.stft does."""
+    w = torch.hann_window(config.win_length, device=device, dtype=dtype)
+    if config.win_length < config.n_fft:
+        left = (config.n_fft - config.win_length) // 2
+        w = F.pad(w, (left, config.n_fft - config.win_length - left))
+    return w
+
+
+def stft(wav: torch.Tensor, config: AudioConfig) -> torch.Tensor:
+    """Complex STFT [B, n_fft // 2 + 1, T // hop] of wav [B, T] with MelSpectrogram's framing."""
+    c = config
+    pad = (c.n_fft - c.hop_length) // 2
+    if wav.shape[-1] <= pad:
+        wav = F.pad(wav, (0, pad + 1 - wav.shape[-1]))
+    frames = wav.shape[-1] // c.hop_length
+    x = F.pad(wav.unsqueeze(1), (pad, pad), mode="reflect").squeeze(1)
+    spec = torch.stft(
+        x,
+        n_fft=c.n_fft,
+        hop_length=c.hop_length,
+        win_length=c.n_fft,
+        window=_window(c, x.device, x.dtype),
+        center=False,
+        return_complex=True,
+    )
+    return spec[..., :frames]
+
+
+def istft(spec: torch.Tensor, config: AudioConfig) -> torch.Tensor:
+    """Inverse of :func:`stft`: complex [B, n_fft // 2 + 1, T] -> real [B, T * hop].
+
+    Windowed overlap-add divided by the squared-window envelope ("same" padding, as Vocos does), then
+    ``(n_fft - hop) / 2`` samples are cut on each side. Differentiable.
+    """
+    c = config
+    B, _, T = spec.shape
+    win = _window(c, spec.device, spec.real.dtype)
+    frames = torch.fft.irfft(spec, n=c.n_fft, dim=1) * win[None, :, None]  # [B, n_fft, T]
+    total = (T - 1) * c.hop_length + c.n_fft
+    y = F.fold(frames, output_size=(1, total), kernel_size=(1, c.n_fft), stride=(1, c.hop_length))[:, 0, 0]
+    env = F.fold(
+        (win**2)[None, :, None].expand(1, c.n_fft, T),
+        output_size=(1, total),
+        kernel_size=(1, c.n_fft),
+        stride=(1, c.hop_length),
+    )[0, 0, 0]
+    pad = (c.n_fft - c.hop_length) // 2
+    y = y[:, pad : pad + T * c.hop_length]
+    env = env[pad : pad + T * c.hop_length]
+    return y / env.clamp(min=1e-11)
+
+
+@functools.lru_cache(maxsize=8)
+def _mel_basis_np(config: AudioConfig) -> np.ndarray:
+    return librosa.filters.mel(
+        sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax
+    ).astype(np.float32)
+
+
+def mel_basis(config: AudioConfig, device: torch.device | str = "cpu") -> torch.Tensor:
+    """The Slaney mel filterbank [n_mels, n_fft // 2 + 1] used by MelSpectrogram."""
+    return torch.from_numpy(_mel_basis_np(config)).to(device)
+
+
+@functools.lru_cache(maxsize=8)
+def _mel_pinv_np(config: AudioConfig) -> np.ndarray:
+    return np.linalg.pinv(_mel_basis_np(config).astype(np.float64)).astype(np.float32)
+
+
+def mel_pseudo_inverse(config: AudioConfig, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Moore-Penrose pseudo-inverse of :func:`mel_basis`, [n_fft // 2 + 1, n_mels]."""
+    return torch.from_numpy(_mel_pinv_np(config)).to(device)
+
+
+def mel_to_linear(log_mel: torch.Tensor, config: AudioConfig, nnls_iter: int = 20) -> torch.Tensor:
+    """Natural-log mel [B, n_mels, T] -> non-negative linear magnitude [B, n_fft // 2 + 1, T].
+
+    Least squares under a non-negativity constraint: the pseudo-inverse solution clipped at a small
+    positive floor, refined by ``nnls_iter`` multiplicative (Lee-Seung) updates, which keep the estimate
+    non-negative and decrease ||M s - m||².
+    """
+    basis = mel_basis(config, log_mel.device).to(log_mel.dtype)
+    pinv = mel_pseudo_inverse(config, log_mel.device).to(log_mel.dtype)
+    mel = torch.exp(log_mel)
+    s = torch.matmul(pinv, mel).clamp(min=1e-6)
+    if nnls_iter > 0:
+        num = torch.matmul(basis.T, mel)
+        gram = basis.T @ basis
+        for _ in range(nnls_iter):
+            s = s * num / (torch.matmul(gram, s) + 1e-10)
+    return s
+
+
+def griffin_lim(
+    magnitude: torch.Tensor,
+    config: AudioConfig,
+    n_iter: int = 32,
+    momentum: float = 0.99,
+    generator: torch.Generator | None = None,
+    init: str = "random",
+) -> torch.Tensor:
+    """Fast Griffin-Lim (Perraudin et al. 2013): linear magnitude [B, F, T] -> wav [B, T * hop].
+
+    ``momentum`` 0 gives the classic algorithm; 0.99 is the accelerated one (librosa's default).
+    ``init="random"`` draws the initial phase from ``generator`` (seed 0 when None, so the result is
+    deterministic); ``init="zeros"`` starts from zero phase.
+    """
+    if not 0.0 <= momentum < 1.0 + 1e-9:
+        raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+    squeeze = magnitude.dim() == 2
+    if squeeze:
+        magnitude = magnitude.unsqueeze(0)
+    magnitude = magnitude.float()
+    if init == "random":
+        if generator is None:
+            generator = torch.Generator(device="cpu").manual_seed(0)
+        phase = torch.rand(magnitude.shape, generator=generator, device="cpu").to(magnitude.device)
+        angles = torch.polar(torch.ones_like(magnitude), 2 * torch.pi * phase)
+    elif init == "zeros":
+        angles = torch.ones_like(magnitude, dtype=torch.complex64)
+    else:
+        raise ValueError(f"init must be 'random' or 'zeros', got {init!r}")
+    tprev = torch.zeros_like(angles)
+    alpha = momentum / (1.0 + momentum)
+    for _ in range(n_iter):
+        rebuilt = stft(istft(magnitude * angles, config), config)
+        angles = rebuilt - alpha * tprev
+        angles = angles / (angles.abs() + 1e-16)
+        tprev = rebuilt
+    wav = istft(magnitude * angles, config)
+    return wav.squeeze(0) if squeeze else wav
+
+
+def mel_to_wav_griffin_lim(
+    log_mel: torch.Tensor,
+    config: AudioConfig,
+    n_iter: int = 32,
+    momentum: float = 0.99,
+    power: float = 1.0,
+    nnls_iter: int = 20,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Natural-log mel [B, n_mels, T] (or [n_mels, T]) -> wav [B, T * hop] in [-1, 1].
+
+    ``power`` > 1 sharpens the magnitude before phase reconstruction (1.0 = none; 1.2-1.5 reduces the
+    typical GL "phasiness" a little at the cost of level accuracy).
+    """
+    squeeze = log_mel.dim() == 2
+    if squeeze:
+        log_mel = log_mel.unsqueeze(0)
+    mag = mel_to_linear(log_mel.float(), config, nnls_iter=nnls_iter)
+    if power != 1.0:
+        mag = mag**power
+    wav = griffin_lim(mag, config, n_iter=n_iter, momentum=momentum, generator=generator).clamp(-1.0, 1.0)
+    return wav.squeeze(0) if squeeze else wav
+
+
+def spectral_convergence(target_mag: torch.Tensor, wav: torch.Tensor, config: AudioConfig) -> torch.Tensor:
+    """|| |S| - |STFT(wav)| ||_F / || |S| ||_F, per batch item."""
+    est = stft(wav, config).abs()
+    T = min(est.shape[-1], target_mag.shape[-1])
+    diff = (target_mag[..., :T] - est[..., :T]).flatten(1).norm(dim=1)
+    return diff / target_mag[..., :T].flatten(1).norm(dim=1).clamp(min=1e-12)

@@ -1,0 +1,246 @@
+"""Resynthesis evaluation of vocoders (``tts evaluate-vocoder``): the log-mel of each held-out recording is
+vocoded and the log-mel of the result is scored against it, frame by frame (a vocoder outputs exactly
+``frames * hop`` samples, so no DTW is needed): log-mel L1, MCD (dB), F0 RMSE (Hz) and voicing error, and the
+CPU real-time factor (vocoding seconds / audio seconds, summed over the items, fixed torch threads).
+
+``oracles=True`` adds rows that split a vocoder's error into magnitude and phase, using each recording's own
+STFT (same framing as the mel): Griffin-Lim's magnitude (the mel filterbank's non-negative least-squares
+inverse) with the recorded phase; the recorded magnitude with Griffin-Lim's phase; and, for every trained
+vocoder that predicts a spectrum, its magnitude with the recorded phase. Their ``rtf`` is null.
+
+Report (``schema_version`` 1)::
+
+    {"schema_version": 1, "kind": "evaluate-vocoder", "created", "data", "split", "items", "audio",
+     "machine": {"cpu", "platform", "python", "torch", "threads"},
+     "results": [{"vocoder", "name", "parameters", "items", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error",
+                  "audio_seconds", "vocode_seconds", "rtf" (null for oracle rows),
+                  "per_item": [{"id", "frames", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error", "seconds",
+                                "vocode_seconds"}]}],
+     "notes": [str]}
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .benchmark import _device_name
+from .evaluate import _nanmean
+from .metrics import f0_errors, mcd, mel_l1
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class _Reference:
+    id: str
+    mel: np.ndarray  # natural-log mel [n_mels, T]
+    f0: np.ndarray | None  # Hz per frame, 0 where unvoiced
+    spectrum: torch.Tensor | None = None  # the recording's complex STFT [F, T] (oracle rows only)
+
+
+def resolve_vocoder(spec: str, audio: Any, griffin_lim_iters: int | None = None):
+    """A weight-free vocoder by name ("griffin-lim") or a trained one from a path (``load_vocoder``); it must
+    use the data's audio config, or its output would not be comparable frame by frame."""
+    from ..vocoders import VOCODER_NAMES, build_vocoder, load_vocoder
+
+    key = spec.strip().lower().replace("_", "-")
+    if key in ("griffin-lim", "gl"):
+        kw = {} if griffin_lim_iters is None else {"n_iter": griffin_lim_iters}
+        return build_vocoder("griffin-lim", audio_config=audio, **kw)
+    if not Path(spec).exists():
+        if key in VOCODER_NAMES or key == "vocos":
+            raise ValueError(f"vocoder {spec!r} needs trained weights: give the path of a saved vocoder")
+        raise ValueError(f"vocoder not found: {spec} (neither a saved vocoder nor 'griffin-lim')")
+    model = load_vocoder(spec)
+    if model.audio_config != audio:
+        raise ValueError(f"vocoder {spec} uses another audio config ({model.audio_config}) than the data ({audio})")
+    return model
+
+
+def _references(data_dir: Path, records: list[dict], audio: Any, loudness_dbfs: float | None,
+                with_f0: bool, notes: list[str], with_spectrum: bool = False) -> list[_Reference]:
+    """Log-mel (and F0) of each record's recording, cut and levelled as ``tts prepare`` did; the cached
+    features (float16 mel) when the recording has moved."""
+    from ..audio import MelSpectrogram, extract_f0
+    from ..audio.griffin_lim import stft
+    from ..audio.processing import normalize_loudness
+    from ..data.features import load_features
+    from .evaluate import _recording
+
+    mel_fn = MelSpectrogram(audio)
+    refs, cached = [], 0
+    for rec in records:
+        wav = _recording(rec, audio.sample_rate)
+        if wav is not None:
+            if loudness_dbfs is not None:
+                wav = normalize_loudness(wav, loudness_dbfs)
+            with torch.inference_mode():
+                mel = mel_fn(torch.from_numpy(wav).float()).numpy()
+            f0 = extract_f0(wav, audio) if with_f0 else None
+            spectrum = stft(torch.from_numpy(wav).float()[None], audio)[0, :, : mel.shape[1]] if with_spectrum else None
+        else:
+            f = load_features(data_dir / rec["feature"])
+            mel, cached = f.mel, cached + 1
+            f0 = np.where(f.voiced, np.exp(f.log_f0), 0.0).astype(np.float32) if with_f0 else None
+            spectrum = None
+            if with_spectrum:
+                raise ValueError(f"oracle rows need the recordings, and {rec['id']}'s is not found (moved corpus?)")
+        refs.append(_Reference(rec["id"], mel, f0, spectrum))
+    if cached:
+        notes.append(f"{cached} recordings not found (moved corpus?): their cached mels are the reference")
+    return refs
+
+
+def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Reference], torch.Tensor],
+           refs: list[_Reference], audio: Any, with_f0: bool, timed: bool = True) -> dict:
+    """Scores of the waveforms ``synthesize(ref)`` against each reference mel (and F0)."""
+    from ..audio import MelSpectrogram, extract_f0
+
+    mel_fn = MelSpectrogram(audio)
+    if timed:
+        with torch.inference_mode():
+            synthesize(_Reference(refs[0].id, refs[0].mel[:, :32], None))  # warm-up outside the timing
+    per_item = []
+    for ref in refs:
+        with torch.inference_mode():
+            t0 = time.perf_counter()
+            wav = synthesize(ref)
+            elapsed = time.perf_counter() - t0
+            out_mel = mel_fn(wav.float()).numpy()
+        wav_np = wav.float().numpy()
+        row: dict[str, Any] = {"id": ref.id, "frames": int(ref.mel.shape[1]), "mel_l1": mel_l1(out_mel, ref.mel),
+                               "mcd_db": mcd(out_mel, ref.mel, use_dtw=False), "f0_rmse_hz": None,
+                               "vuv_error": None, "seconds": len(wav_np) / audio.sample_rate,
+                               "vocode_seconds": elapsed if timed else None}
+        if with_f0 and ref.f0 is not None:
+            row["f0_rmse_hz"], row["vuv_error"] = f0_errors(ref.f0, extract_f0(wav_np, audio))
+        per_item.append(row)
+    audio_s = sum(r["seconds"] for r in per_item)
+    voc_s = sum(r["vocode_seconds"] for r in per_item) if timed else None
+    return {
+        "vocoder": spec, "name": name, "parameters": parameters,
+        "items": len(per_item), **{m: _nanmean([r[m] for r in per_item])
+                                   for m in ("mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error")},
+        "audio_seconds": audio_s, "vocode_seconds": voc_s, "rtf": None if voc_s is None else voc_s / max(audio_s, 1e-9),
+        "per_item": per_item,
+    }
+
+
+def _score_vocoder(spec: str, model, refs: list[_Reference], audio: Any, with_f0: bool) -> dict:
+    return _score(spec, model.name, sum(p.numel() for p in model.parameters()),
+                  lambda ref: model(torch.from_numpy(ref.mel)), refs, audio, with_f0)
+
+
+def _oracle_rows(vocoders: Sequence[str], models: list, refs: list[_Reference], audio: Any, with_f0: bool,
+                 griffin_lim_iters: int | None, say: Callable[[str], None]) -> list[dict]:
+    """Magnitude/phase decomposition rows (see the module docstring)."""
+    from ..audio.griffin_lim import griffin_lim, istft, mel_to_linear
+
+    def with_recorded_phase(magnitude: Callable[[_Reference], torch.Tensor]) -> Callable[[_Reference], torch.Tensor]:
+        def synth(ref: _Reference) -> torch.Tensor:
+            s = ref.spectrum
+            return istft((magnitude(ref) * s / s.abs().clamp(min=1e-9))[None], audio)[0].clamp(-1, 1)
+        return synth
+
+    gl_iters = {} if griffin_lim_iters is None else {"n_iter": griffin_lim_iters}
+    rows = []
+    say("oracle: Griffin-Lim magnitude + recorded phase")
+    rows.append(_score("oracle: Griffin-Lim magnitude + recorded phase", "oracle", 0,
+                       with_recorded_phase(lambda ref: mel_to_linear(torch.from_numpy(ref.mel)[None], audio)[0]),
+                       refs, audio, with_f0, timed=False))
+    say("oracle: recorded magnitude + Griffin-Lim phase")
+    rows.append(_score("oracle: recorded magnitude + Griffin-Lim phase", "oracle", 0,
+                       lambda ref: griffin_lim(ref.spectrum.abs()[None], audio, **gl_iters)[0].clamp(-1, 1),
+                       refs, audio, with_f0, timed=False))
+    for spec, model in zip(vocoders, models):
+        if hasattr(model, "log_magnitude_and_phase"):
+            say(f"oracle: {spec} magnitude + recorded phase")
+            rows.append(_score(f"oracle: {spec} magnitude + recorded phase", "oracle", 0,
+                               with_recorded_phase(lambda ref, m=model: m.log_magnitude_and_phase(
+                                   torch.from_numpy(ref.mel)[None])[0][0].exp()),
+                               refs, audio, with_f0, timed=False))
+    return rows
+
+
+def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str = "test", items: int | None = 20,
+                      threads: int | None = None, f0: bool = True, griffin_lim_iters: int | None = None,
+                      oracles: bool = False, progress: Callable[[str], None] | None = None) -> dict:
+    """Resynthesis scores of each vocoder (``"griffin-lim"`` or the path of a saved vocoder) on the first
+    ``items`` utterances of ``split`` of a ``tts prepare`` directory; see the module docstring for the report.
+    ``threads`` fixes torch's thread count for the run (restored afterwards)."""
+    import datetime as _dt
+
+    from ..audio import AudioConfig
+    from ..data.dataset import read_manifest
+
+    say = progress or (lambda msg: None)
+    data_dir = Path(data_dir)
+    if not vocoders:
+        raise ValueError("no vocoder given")
+    prep = data_dir / "prepare.json"
+    if not prep.is_file():
+        raise FileNotFoundError(f"{prep} not found: not a `tts prepare` output directory")
+    settings = json.loads(prep.read_text(encoding="utf-8"))
+    audio = AudioConfig.from_dict(settings.get("audio", {}))  # the config the features were made with
+    records = read_manifest(data_dir / "manifest.jsonl", split)
+    if not records:
+        raise ValueError(f"no '{split}' items in {data_dir}/manifest.jsonl")
+    records = records[: len(records) if items is None else items]
+    models = [resolve_vocoder(v, audio, griffin_lim_iters) for v in vocoders]  # all errors before any work
+
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        notes: list[str] = []
+        say(f"reference mels of {len(records)} '{split}' recordings")
+        refs = _references(data_dir, records, audio, settings.get("loudness_dbfs"), f0, notes, oracles)
+        results = []
+        for spec, model in zip(vocoders, models):
+            say(f"vocoder {spec}")
+            results.append(_score_vocoder(spec, model, refs, audio, f0))
+        if oracles:
+            results += _oracle_rows(vocoders, models, refs, audio, f0, griffin_lim_iters, say)
+        n_threads = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(previous)
+    return {
+        "schema_version": SCHEMA_VERSION, "kind": "evaluate-vocoder",
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "data": str(data_dir), "split": split, "items": len(refs), "audio": audio.to_dict(),
+        "machine": {"cpu": _device_name("cpu"), "platform": platform.platform(), "python": platform.python_version(),
+                    "torch": torch.__version__, "threads": n_threads},
+        "results": results, "notes": notes,
+    }
+
+
+def _fmt(v: float | None, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def format_vocoder_evaluation(report: dict) -> str:
+    """Markdown table of :func:`evaluate_vocoders`' report."""
+    m = report["machine"]
+    threads = f"{m['threads']} thread{'s' if m['threads'] != 1 else ''}"
+    lines = [
+        (f"resynthesis of {report['items']} '{report['split']}' recordings of {report['data']} (their log-mel -> "
+         "vocoder -> log-mel, frame-aligned); CPU RTF = vocoding time / audio duration"),
+        f"| vocoder | items | log-mel L1 | MCD dB | F0 RMSE Hz | V/UV error | RTF ({threads}) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        lines.append(f"| {r['vocoder']} ({r['name']}) | {r['items']} | {_fmt(r['mel_l1'], '.4f')} | "
+                     f"{_fmt(r['mcd_db'], '.3f')} | {_fmt(r['f0_rmse_hz'], '.1f')} | {_fmt(r['vuv_error'], '.3f')} | "
+                     f"{_fmt(r['rtf'], '.4f')} |")
+    lines.append(f"{m['cpu']}, {threads}, torch {m['torch']}")
+    lines += [f"note: {n}" for n in report["notes"]]
+    return "\n".join(lines)

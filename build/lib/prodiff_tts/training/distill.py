@@ -1,0 +1,155 @@
+"""Progressive distillation (Salimans & Ho 2022) of the x0 denoiser: each round halves the DDIM steps.
+
+As in ProDiff, the encoder and variance adaptor are frozen and shared; only the denoiser trains. The student
+of a round is initialised from its teacher, and becomes the teacher of the next round. Each round is its own
+Lightning run (``<run_dir>/k<K>/``) with checkpoints and resume; its student (EMA weights) is saved as
+``<run_dir>/k<K>/student.safetensors`` and evaluated on the held-out set before the next round starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import lightning as L
+import torch
+
+from ..bundle import load_weights, save_weights
+from ..diffusion.distill import distillation_target, sample_triplets
+from ..diffusion.sampler import q_sample
+from ..diffusion.schedule import make_schedule, uniform_timesteps
+from ..models.acoustic import AcousticModel
+from .ema import EMA
+from .export import acoustic_from_checkpoint, read_checkpoint
+from .losses import masked_l1
+
+
+def load_teacher_checkpoint(path: str | Path) -> tuple[AcousticModel, dict]:
+    """The teacher's acoustic model (EMA weights) and its hyper-parameters, from a teacher .ckpt."""
+    ckpt = read_checkpoint(path)
+    model = acoustic_from_checkpoint(ckpt, path)  # one-line ValueError when config and weights do not fit
+    return model.eval().requires_grad_(False), ckpt["hyper_parameters"]
+
+
+def round_plan(start_steps: int, final_steps: int) -> list[tuple[int, int]]:
+    """[(teacher_steps, student_steps), ...]: K0 -> K0/2 -> ... -> final_steps."""
+    if start_steps < 2 or start_steps & (start_steps - 1):
+        raise ValueError(f"start_steps must be a power of two >= 2, got {start_steps}")
+    if final_steps < 1 or final_steps >= start_steps or start_steps % final_steps:
+        raise ValueError(f"final_steps must divide start_steps and be smaller, got {final_steps}")
+    plan, k = [], start_steps
+    while k > final_steps:
+        plan.append((k, k // 2))
+        k //= 2
+    return plan
+
+
+class DistillModule(L.LightningModule):
+    """One round: a frozen conditioning model and teacher denoiser, a trainable student denoiser."""
+
+    def __init__(self, teacher_checkpoint: str, teacher_denoiser: str | None, teacher_steps: int,
+                 lr: float = 1e-4, loss: str = "l1", ema_decay: float = 0.995, warmup_steps: int = 100,
+                 seed: int = 0) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        model, hp = load_teacher_checkpoint(teacher_checkpoint)
+        if teacher_denoiser:  # a student of an earlier round teaches this one
+            model.denoiser.load_state_dict(load_weights(Path(teacher_denoiser)))
+        self.model = model  # frozen: encoder, variance adaptor, aligner (used for teacher-forced durations)
+        self.teacher = copy.deepcopy(model.denoiser).eval().requires_grad_(False)
+        self.student = copy.deepcopy(model.denoiser).train().requires_grad_(True)
+        self.ema = EMA(self.student, ema_decay)
+        self.schedule = make_schedule(hp["diffusion"]["schedule"], **hp["diffusion"].get("schedule_kwargs", {}))
+        self.teacher_timesteps = uniform_timesteps(teacher_steps)
+        if loss not in ("l1", "snr_mse"):
+            raise ValueError(f"distillation loss must be 'l1' or 'snr_mse', got {loss!r}")
+        self.loss_name = loss
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.model.eval()  # frozen parts stay deterministic (no dropout) while the student trains
+        self.teacher.eval()
+        return self
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        with torch.no_grad():
+            durations = self.model.condition_train(batch).durations
+            cond, mask, _, _ = self.model.condition_infer(batch["phonemes"], batch["phoneme_lengths"],
+                                                          durations=durations, max_len=batch["mel"].shape[-1])
+            projected = self.teacher.project_condition(cond)
+        x0 = batch["mel"]
+        t, t_mid, t_next, _ = sample_triplets(self.teacher_timesteps, x0.shape[0], device=self.device)
+        z_t = q_sample(x0, t, torch.randn_like(x0), self.schedule) * mask
+        target = distillation_target(z_t, t, t_mid, t_next, lambda z, s: self.teacher(z, s, projected, mask),
+                                     self.schedule)
+        pred = self.student(z_t, t, cond, mask)
+        if self.loss_name == "l1":
+            loss = masked_l1(pred, target, mask)
+        else:  # x0-MSE weighted by max(SNR, 1) ("truncated SNR", Salimans & Ho)
+            w = torch.clamp(torch.exp(self.schedule.log_snr(t)), min=1.0).view(-1, 1, 1)
+            m = mask.expand_as(pred)
+            loss = (w * (pred - target) ** 2 * m).sum() / m.sum().clamp(min=1.0)
+        self.log("train/distill_loss", loss, prog_bar=True, batch_size=x0.shape[0])
+        return loss
+
+    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+        self.ema.update(self.student, self.global_step)
+
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.student.parameters(), lr=self.hparams.lr, betas=(0.9, 0.98))
+        warm = max(1, self.hparams.warmup_steps)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def run_distillation(cfg) -> Path:
+    """All rounds of ``cfg.distill``; returns the run directory holding ``k<K>/student.safetensors``."""
+    from ..data.datamodule import FeatureDataModule
+    from .common import build_trainer, check_resume, last_checkpoint
+    from .run import check_data_dir, save_run_files
+
+    dcfg = cfg.distill
+    if not dcfg.teacher:
+        raise ValueError("distill.teacher=<teacher checkpoint> is required")
+    teacher_ckpt = Path(dcfg.teacher)
+    if not teacher_ckpt.is_file():
+        raise FileNotFoundError(f"teacher checkpoint not found: {teacher_ckpt}")
+    data_dir = check_data_dir(cfg)
+    run_dir = save_run_files(cfg, data_dir)
+    d = cfg.data
+    teacher_den: Path | None = None
+    summary = []
+    from ..bench.evaluate import DistillEvaluation
+
+    evaluation = DistillEvaluation(teacher_ckpt, data_dir, split=dcfg.eval_split, items=dcfg.eval_items,
+                                   start_steps=int(dcfg.start_steps), seed=cfg.seed)
+    for teacher_steps, student_steps in round_plan(int(dcfg.start_steps), int(dcfg.final_steps)):
+        round_dir = run_dir / f"k{student_steps}"
+        student_file = round_dir / "student.safetensors"
+        if not student_file.is_file():
+            L.seed_everything(cfg.seed + student_steps, workers=True, verbose=False)
+            module = DistillModule(str(teacher_ckpt), str(teacher_den) if teacher_den else None, teacher_steps,
+                                   lr=float(dcfg.lr), loss=str(dcfg.loss), ema_decay=float(dcfg.ema_decay),
+                                   warmup_steps=int(dcfg.warmup_steps), seed=cfg.seed)
+            dm = FeatureDataModule(data_dir, batch_size=d.batch_size, num_workers=d.num_workers,
+                                   max_frames=d.max_frames, val_items=d.val_items, seed=cfg.seed)
+            tcfg = cfg.trainer.copy()
+            tcfg.max_steps = int(dcfg.steps_per_round)
+            tcfg.val_check_interval = min(int(tcfg.val_check_interval), int(dcfg.steps_per_round))
+            tcfg.limit_val_batches = 0  # each round is evaluated by the table below instead
+            resume = last_checkpoint(round_dir)
+            if resume:
+                check_resume(module, resume)
+            trainer = build_trainer(tcfg, round_dir)
+            trainer.fit(module, dm, ckpt_path=str(resume) if resume else None, weights_only=True)
+            if trainer.global_rank == 0:
+                save_weights(student_file, module.ema.module.state_dict())
+        rows = evaluation.round_table(student_file, student_steps)
+        summary.append({"teacher_steps": teacher_steps, "student_steps": student_steps, "rows": rows})
+        table = evaluation.format(rows)
+        print(f"\nround {teacher_steps} -> {student_steps} steps\n{table}", flush=True)
+        (round_dir / "table.md").write_text(table + "\n")
+        teacher_den = student_file
+    (run_dir / "distill_summary.json").write_text(json.dumps(summary, indent=1))
+    return run_dir

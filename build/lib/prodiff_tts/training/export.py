@@ -1,0 +1,130 @@
+"""Checkpoint -> bundle. Reads Lightning checkpoints with ``weights_only=True`` and writes safetensors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import yaml
+
+from ..bundle import BundleConfig, DenoiserEntry, copy_side_files, load_weights, save_weights
+
+# what a bundle's weight files may be stored as (the model always runs in float32)
+WEIGHT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # a pickle that needs more than tensors and plain containers is refused
+        raise ValueError(f"cannot read checkpoint {path} safely: {str(e).splitlines()[0][:200]}") from None
+
+
+def ema_state(ckpt: dict, prefix: str = "ema.module.") -> dict[str, torch.Tensor]:
+    state = {k[len(prefix):]: v for k, v in (ckpt.get("state_dict") or {}).items() if k.startswith(prefix)}
+    if not state:
+        raise ValueError("checkpoint has no EMA weights")
+    return state
+
+
+def acoustic_from_checkpoint(ckpt: dict, path: str | Path):
+    """The teacher's ``AcousticModel`` built from the config stored in the checkpoint, with its EMA weights.
+
+    A ``ValueError`` (one line) when the checkpoint is not a teacher's, when its config does not build with
+    this version of the code, or when its weights do not fit that config (e.g. an edited config)."""
+    from ..models.acoustic import AcousticModel
+    from ..models.config import AcousticConfig
+
+    hp = ckpt.get("hyper_parameters") or {}
+    if not isinstance(hp, dict) or "model" not in hp or "diffusion" not in hp:
+        raise ValueError(f"{path} is not a teacher checkpoint of prodiff-tts")
+    try:
+        model = AcousticModel(AcousticConfig.from_dict(hp["model"]), int(hp["n_symbols"]))
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise ValueError(f"model config in {path} does not fit this version of prodiff-tts: "
+                         f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    try:
+        model.load_state_dict(ema_state(ckpt), strict=True)
+    except RuntimeError as e:
+        first = next((ln.strip() for ln in str(e).splitlines()[1:] if ln.strip()), str(e))
+        raise ValueError(f"weights in {path} do not match the model config stored with them: {first[:200]}") from None
+    return model
+
+
+def split_denoiser(state: dict[str, torch.Tensor]) -> tuple[dict, dict]:
+    shared = {k: v for k, v in state.items() if not k.startswith("denoiser.")}
+    den = {k[len("denoiser."):]: v for k, v in state.items() if k.startswith("denoiser.")}
+    return shared, den
+
+
+def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voice",
+                  teacher_steps: tuple[int, ...] = (4, 8, 16, 32), distilled: str | Path | None = None,
+                  vocoder: str | Path | None = None, weights_dtype: str = "float32") -> BundleConfig:
+    """Writes the shared acoustic weights and the teacher denoiser (EMA) into a bundle directory, with the
+    students of a ``tts distill`` run (``<distilled>/k<K>/student.safetensors``), the searched schedules
+    found beside the teacher run (``schedule.json``) and a trained vocoder directory, when given.
+
+    ``weights_dtype="float16"`` stores every weight file in half precision (half the size; the voice still
+    runs in float32)."""
+    checkpoint, out_dir = Path(checkpoint), Path(out_dir)
+    if weights_dtype not in WEIGHT_DTYPES:
+        raise ValueError(f"weights_dtype must be one of {', '.join(WEIGHT_DTYPES)}, not {weights_dtype!r}")
+    dtype = WEIGHT_DTYPES[weights_dtype]
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"bundle directory {out_dir} exists and is not a directory")
+    ckpt = read_checkpoint(checkpoint)
+    acoustic_from_checkpoint(ckpt, checkpoint)  # the bundle must load: refuse weights that do not fit the config
+    hp = ckpt["hyper_parameters"]
+    run_dir = Path(hp.get("run_dir", checkpoint.parent.parent))
+    if not (run_dir / "config.yaml").is_file():
+        run_dir = checkpoint.parent.parent
+    # everything is checked before the first file is written: a failed export leaves no half bundle
+    for name in ("config.yaml", "vocab.json", "stats.json"):
+        if not (run_dir / name).is_file():
+            raise FileNotFoundError(f"{run_dir / name} not found: export reads the run directory of the "
+                                    "checkpoint (<run>/checkpoints/last.ckpt)")
+    run_cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    students: list[Path] = []
+    if distilled is not None:
+        students = sorted(Path(distilled).glob("k[0-9]*/student.safetensors"), key=lambda p: -int(p.parent.name[1:]))
+        if not students:
+            raise ValueError(f"no distilled students (k*/student.safetensors) in {distilled}")
+    trained_vocoder = None
+    if vocoder is not None:
+        from ..vocoders import load_vocoder
+
+        trained_vocoder = load_vocoder(vocoder)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shared, den = split_denoiser(ema_state(ckpt))
+    save_weights(out_dir / "acoustic.safetensors", shared, dtype)
+    save_weights(out_dir / "denoiser_teacher.safetensors", den, dtype)
+    copy_side_files(run_dir, out_dir)
+    denoisers = [DenoiserEntry("teacher", "denoiser_teacher.safetensors", list(teacher_steps))]
+    for path in students:
+        k = int(path.parent.name[1:])
+        name = f"student_k{k}"
+        save_weights(out_dir / f"denoiser_{name}.safetensors", load_weights(path), dtype)
+        denoisers.append(DenoiserEntry(name, f"denoiser_{name}.safetensors", [k], distilled=True))
+    if (run_dir / "schedule.json").is_file():
+        copy_side_files(run_dir, out_dir, ("schedule.json",))
+    vocoder_dir = None
+    if trained_vocoder is not None:
+        from ..vocoders import save_vocoder
+
+        save_vocoder(trained_vocoder.to(dtype), out_dir / "vocoder")
+        vocoder_dir = "vocoder"
+    cfg = BundleConfig(
+        audio=run_cfg["audio"],
+        model=hp["model"],
+        n_symbols=int(hp["n_symbols"]),
+        diffusion={k: hp["diffusion"][k] for k in ("schedule", "schedule_kwargs")},
+        denoisers=denoisers,
+        vocoder=vocoder_dir,
+        voice=voice,
+        extra={"teacher_checkpoint_step": int(ckpt.get("global_step", 0)), "weights_dtype": weights_dtype},
+    )
+    cfg.save(out_dir / "config.yaml")
+    return cfg

@@ -1,0 +1,128 @@
+"""Teacher training: the ProDiff acoustic model with an x0-predicting diffusion decoder (LightningModule)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import lightning as L
+import torch
+
+from ..diffusion.sampler import ddim_sample, q_sample
+from ..diffusion.schedule import make_schedule, uniform_timesteps
+from ..models.acoustic import AcousticModel
+from ..models.config import AcousticConfig
+from .ema import EMA
+from .losses import masked_l1, mel_ssim_loss
+from .plots import save_mel_comparison
+
+
+class TeacherModule(L.LightningModule):
+    """Everything is plain-typed (dicts of numbers) so the checkpoint loads with ``weights_only=True``."""
+
+    def __init__(
+        self,
+        model: dict,
+        n_symbols: int,
+        diffusion: dict,
+        optim: dict,
+        mel_std: list[float] | None = None,
+        run_dir: str = ".",
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = AcousticModel(AcousticConfig.from_dict(model), n_symbols)
+        self.ema = EMA(self.model, optim["ema_decay"])
+        self.schedule = make_schedule(diffusion["schedule"], **diffusion.get("schedule_kwargs", {}))
+        self.train_grid = diffusion.get("train_grid")
+        self.t_min = float(diffusion.get("t_min", 1e-3))
+        self.optim = optim
+        # denormalizes mel errors into natural-log-mel units for reporting
+        self.register_buffer("mel_std", torch.tensor(mel_std or [1.0] * self.model.config.n_mels).view(1, -1, 1),
+                             persistent=False)
+
+    # --- training --------------------------------------------------------------------------------------
+
+    def sample_t(self, batch_size: int) -> torch.Tensor:
+        if self.train_grid:  # ProDiff-exact: the discrete K-step grid t_i = i / K
+            k = int(self.train_grid)
+            return torch.randint(1, k + 1, (batch_size,), device=self.device).float() / k
+        return self.t_min + (1.0 - self.t_min) * torch.rand(batch_size, device=self.device)
+
+    def bin_loss_weight(self) -> float:
+        start, ramp = self.optim["bin_loss_start_step"], max(1, self.optim["bin_loss_ramp_steps"])
+        return min(1.0, max(0.0, (self.global_step - start) / ramp))
+
+    def losses(self, batch: dict) -> dict[str, torch.Tensor]:
+        out = self.model.condition_train(batch)
+        x0 = batch["mel"]
+        mask = out.mask  # [B, 1, T]
+        t = self.sample_t(x0.shape[0])
+        z_t = q_sample(x0, t, torch.randn_like(x0), self.schedule) * mask
+        x0_hat = self.model.denoiser(z_t, t, out.cond, mask)
+        losses = {"mel_l1": masked_l1(x0_hat, x0, mask), **out.losses}
+        if self.optim["loss"].get("ssim", 0.0) > 0:
+            losses["ssim"] = mel_ssim_loss(x0_hat, x0, mask)
+        return losses
+
+    def total(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
+        w = dict(self.optim["loss"])
+        w["align_bin"] = w.get("align_bin", 1.0) * self.bin_loss_weight()
+        return sum(w.get(k, 1.0) * v for k, v in losses.items())
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        losses = self.losses(batch)
+        loss = self.total(losses)
+        bs = batch["mel"].shape[0]
+        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
+        for k, v in losses.items():
+            self.log(f"train/{k}", v, batch_size=bs)
+        return loss
+
+    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+        self.ema.update(self.model, self.global_step)
+
+    # --- validation: synthesize held-out utterances with teacher-forced durations ------------------------
+
+    @torch.no_grad()
+    def synthesize_teacher_forced(self, batch: dict, steps: int, model: AcousticModel | None = None,
+                                  seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Generated normalized mel [B, M, T] aligned frame by frame with the recording, and its mask."""
+        model = model or self.ema.module
+        durations = model.condition_train(batch).durations
+        cond, mask, _, _ = model.condition_infer(batch["phonemes"], batch["phoneme_lengths"], durations=durations,
+                                                 max_len=batch["mel"].shape[-1])
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        noise = torch.randn(batch["mel"].shape, generator=gen).to(self.device)
+        mel = ddim_sample(model.denoise_fn(cond, mask), self.schedule, uniform_timesteps(steps),
+                          batch["mel"].shape, noise=noise, mask=mask)
+        return mel, mask
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        bs = batch["mel"].shape[0]
+        self.log("val/loss", self.total(self.losses(batch)), batch_size=bs, sync_dist=True)
+        for k in self.optim["val_steps"]:
+            mel, mask = self.synthesize_teacher_forced(batch, k)
+            l1 = masked_l1(mel * self.mel_std, batch["mel"] * self.mel_std, mask)
+            self.log(f"val/mel_l1_{k}steps", l1, prog_bar=True, batch_size=bs, sync_dist=True)
+            if batch_idx == 0 and self.global_rank == 0 and self.optim.get("val_images", 0):
+                n = min(self.optim["val_images"], bs)
+                path = Path(self.hparams.run_dir) / "val_images" / f"step{self.global_step:08d}_{k}steps.png"
+                save_mel_comparison(path, mel[:n], batch["mel"][:n], batch["mel_lengths"][:n], batch["ids"][:n])
+
+    # --- optimizer: Adam with warm-up and cosine decay ------------------------------------------------------
+
+    def configure_optimizers(self):
+        o = self.optim
+        opt = torch.optim.AdamW(self.model.parameters(), lr=o["lr"], betas=tuple(o["betas"]),
+                                weight_decay=o["weight_decay"])
+        warm, decay, floor = o["warmup_steps"], o["lr_decay_steps"], o["lr_min"] / o["lr"]
+
+        def factor(step: int) -> float:
+            if step < warm:
+                return (step + 1) / max(1, warm)
+            p = min(1.0, (step - warm) / max(1, decay))
+            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * p))
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -1,0 +1,68 @@
+"""Installed voices: lookup by name, `tts voices`, and a wheel that speaks without the source tree."""
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from prodiff_tts.cli import main
+from prodiff_tts.voices import DEFAULT_VOICE, default_model_path, find_voice, list_voices
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_default_voice_is_found_and_listed(monkeypatch, capsys):
+    monkeypatch.delenv("PRODIFF_TTS_MODEL", raising=False)
+    assert default_model_path() == find_voice(DEFAULT_VOICE)
+    (v,) = [v for v in list_voices() if v.name == DEFAULT_VOICE]
+    assert 2 in v.steps and 2 in v.searched_steps
+    assert main(["voices"]) == 0
+    assert f"| {DEFAULT_VOICE} (default) |" in capsys.readouterr().out
+
+
+def test_voices_path_and_unknown_name(tiny_bundle, tmp_path, monkeypatch, capsys):
+    shutil.copytree(tiny_bundle, tmp_path / "tiny_voice")
+    monkeypatch.setenv("PRODIFF_TTS_VOICES", str(tmp_path))
+    assert find_voice("tiny_voice") == tmp_path / "tiny_voice"
+    out = tmp_path / "x.wav"
+    assert main(["synthesize", "hello", "--voice", "tiny_voice", "--steps", "4", "-o", str(out)]) == 0
+    assert sf.info(str(out)).frames > 0
+    assert main(["synthesize", "hello", "--voice", "nope", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "no voice named 'nope'" in err and "tiny_voice" in err and len(err.strip().splitlines()) == 1
+    assert main(["synthesize", "hello", "--voice", "tiny_voice", "--model", str(tiny_bundle)]) == 2
+
+
+@pytest.mark.slow
+def test_a_built_wheel_speaks_with_its_default_voice(tmp_path):
+    """Build the wheel, install it (no deps) into a fresh venv that borrows this one's dependencies, and
+    synthesize from a directory outside the source tree."""
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", str(REPO), "--no-deps", "--no-build-isolation",
+                    "-w", str(wheels)], check=True, capture_output=True)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    # this venv's packages on the path, but not its .pth files (so not the editable prodiff_tts)
+    (Path(site) / "_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    (wheel,) = wheels.glob("prodiff_tts-*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-index",
+                    str(wheel)], check=True, capture_output=True)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    where = subprocess.run([str(py), "-c", "import prodiff_tts; print(prodiff_tts.__file__)"], cwd=work, env=env,
+                           check=True, capture_output=True, text=True).stdout
+    assert where.startswith(str(venv))
+    r = subprocess.run([str(venv / "bin" / "tts"), "synthesize", "hello", "--steps", "2", "-o", "hello.wav"],
+                       cwd=work, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert sf.info(str(work / "hello.wav")).duration > 0.2
+    listed = subprocess.run([str(venv / "bin" / "tts"), "voices"], cwd=work, env=env, capture_output=True, text=True)
+    assert str(venv / "share" / "prodiff-tts" / "voices" / DEFAULT_VOICE) in listed.stdout
