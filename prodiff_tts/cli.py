@@ -597,6 +597,9 @@ def _add_evaluate_vocoder(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", help="split of the manifest (default test)")
     p.add_argument("--items", type=_positive_int, default=20, help="utterances to score (default 20)")
     p.add_argument("--threads", type=_positive_int, default=2, help="torch threads (default 2)")
+    p.add_argument("--asr", nargs="?", const="whisper", default=None, choices=["whisper", "pocketsphinx"],
+                   help="also WER/CER of the resynthesized speech (and, for whisper, the Whisper-embedding Fréchet)")
+    p.add_argument("--asr-model", default=None, metavar="DIR", help="a faster-whisper model directory")
     p.add_argument("--oracles", action="store_true",
                    help="also split the error into magnitude and phase: rows that put the recording's own phase "
                         "under Griffin-Lim's (and each trained iSTFT vocoder's) magnitude, and Griffin-Lim's phase "
@@ -614,7 +617,7 @@ def _run_evaluate_vocoder(args: argparse.Namespace) -> int:
 
     # unknown names and unloadable weights raise ValueError (one line, exit 2) before any scoring
     report = evaluate_vocoders(args.data, args.vocoders, split=args.split, items=args.items, threads=args.threads,
-                               oracles=args.oracles, progress=_progress)
+                               oracles=args.oracles, progress=_progress, asr=args.asr, asr_model=args.asr_model)
     print(format_vocoder_evaluation(report))
     if args.json:
         write_report(args.json, report)

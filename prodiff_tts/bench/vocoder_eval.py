@@ -8,11 +8,18 @@ STFT (same framing as the mel): Griffin-Lim's magnitude (the mel filterbank's no
 inverse) with the recorded phase; the recorded magnitude with Griffin-Lim's phase; and, for every trained
 vocoder that predicts a spectrum, its magnitude with the recorded phase. Their ``rtf`` is null.
 
-Report (``schema_version`` 1)::
+Beside the frame-wise scores, which reward Griffin-Lim's least-squares magnitudes: the GV ratio and the
+modulation-spectrum distance of the resynthesized set against the recordings (``oversmoothing``), and with a
+recognizer (``asr``) the WER/CER of the resynthesized speech against the text and, for Whisper, the Fréchet
+distance of its encoder frames to the recordings'.
 
-    {"schema_version": 1, "kind": "evaluate-vocoder", "created", "data", "split", "items", "audio",
+Report (``schema_version`` 2)::
+
+    {"schema_version": 2, "kind": "evaluate-vocoder", "created", "data", "split", "items", "audio",
      "machine": {"cpu", "platform", "python", "torch", "threads"},
+     "asr": {"engine", "version", "recordings": {"wer", "cer"}} | null,
      "results": [{"vocoder", "name", "parameters", "items", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error",
+                  "gv_ratio", "ms_distance_db", "wer", "cer", "frechet_whisper",
                   "audio_seconds", "vocode_seconds", "rtf" (null for oracle rows),
                   "per_item": [{"id", "frames", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error", "seconds",
                                 "vocode_seconds"}]}],
@@ -36,7 +43,7 @@ from .benchmark import _device_name
 from .evaluate import _nanmean
 from .metrics import f0_errors, mcd, mel_l1
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -45,6 +52,8 @@ class _Reference:
     mel: np.ndarray  # natural-log mel [n_mels, T]
     f0: np.ndarray | None  # Hz per frame, 0 where unvoiced
     spectrum: torch.Tensor | None = None  # the recording's complex STFT [F, T] (oracle rows only)
+    text: str = ""
+    embedding: np.ndarray | None = None  # Whisper-encoder frames of the recording (with asr="whisper")
 
 
 def resolve_vocoder(spec: str, audio: Any, griffin_lim_iters: int | None = None):
@@ -94,16 +103,18 @@ def _references(data_dir: Path, records: list[dict], audio: Any, loudness_dbfs: 
             spectrum = None
             if with_spectrum:
                 raise ValueError(f"oracle rows need the recordings, and {rec['id']}'s is not found (moved corpus?)")
-        refs.append(_Reference(rec["id"], mel, f0, spectrum))
+        refs.append(_Reference(rec["id"], mel, f0, spectrum, rec.get("text", "")))
     if cached:
         notes.append(f"{cached} recordings not found (moved corpus?): their cached mels are the reference")
     return refs
 
 
 def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Reference], torch.Tensor],
-           refs: list[_Reference], audio: Any, with_f0: bool, timed: bool = True) -> dict:
+           refs: list[_Reference], audio: Any, with_f0: bool, timed: bool = True, recognizer=None) -> dict:
     """Scores of the waveforms ``synthesize(ref)`` against each reference mel (and F0)."""
     from ..audio import MelSpectrogram, extract_f0
+    from .metrics import error_rate
+    from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
     mel_fn = MelSpectrogram(audio)
     if timed:
@@ -123,21 +134,40 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
                                "vocode_seconds": elapsed if timed else None}
         if with_f0 and ref.f0 is not None:
             row["f0_rmse_hz"], row["vuv_error"] = f0_errors(ref.f0, extract_f0(wav_np, audio))
+        row["_mel"] = out_mel
+        if recognizer is not None:
+            row["transcript"] = recognizer.normalize(recognizer.transcribe(wav_np, audio.sample_rate))
+            if hasattr(recognizer, "embed") and ref.embedding is not None:
+                row["_emb"] = recognizer.embed(wav_np, audio.sample_rate)
         per_item.append(row)
+    gv, _ = gv_ratio([r["_mel"] for r in per_item], [ref.mel for ref in refs])
+    ms, _ = ms_distance([r["_mel"] for r in per_item], [ref.mel for ref in refs])
+    asr_scores = {"wer": None, "cer": None, "frechet_whisper": None}
+    if recognizer is not None:
+        texts = [recognizer.normalize(ref.text) for ref in refs]
+        hyps = [r["transcript"] for r in per_item]
+        asr_scores["wer"], asr_scores["cer"] = error_rate(texts, hyps, "word"), error_rate(texts, hyps, "char")
+        emb = [r.pop("_emb") for r in per_item if "_emb" in r]
+        if emb:
+            asr_scores["frechet_whisper"] = embedding_frechet(emb, [ref.embedding for ref in refs
+                                                                    if ref.embedding is not None])
+    for r in per_item:
+        del r["_mel"]
     audio_s = sum(r["seconds"] for r in per_item)
     voc_s = sum(r["vocode_seconds"] for r in per_item) if timed else None
     return {
         "vocoder": spec, "name": name, "parameters": parameters,
         "items": len(per_item), **{m: _nanmean([r[m] for r in per_item])
                                    for m in ("mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error")},
+        "gv_ratio": gv, "ms_distance_db": ms, **asr_scores,
         "audio_seconds": audio_s, "vocode_seconds": voc_s, "rtf": None if voc_s is None else voc_s / max(audio_s, 1e-9),
         "per_item": per_item,
     }
 
 
-def _score_vocoder(spec: str, model, refs: list[_Reference], audio: Any, with_f0: bool) -> dict:
+def _score_vocoder(spec: str, model, refs: list[_Reference], audio: Any, with_f0: bool, recognizer=None) -> dict:
     return _score(spec, model.name, sum(p.numel() for p in model.parameters()),
-                  lambda ref: model(torch.from_numpy(ref.mel)), refs, audio, with_f0)
+                  lambda ref: model(torch.from_numpy(ref.mel)), refs, audio, with_f0, recognizer=recognizer)
 
 
 def _oracle_rows(vocoders: Sequence[str], models: list, refs: list[_Reference], audio: Any, with_f0: bool,
@@ -173,7 +203,8 @@ def _oracle_rows(vocoders: Sequence[str], models: list, refs: list[_Reference], 
 
 def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str = "test", items: int | None = 20,
                       threads: int | None = None, f0: bool = True, griffin_lim_iters: int | None = None,
-                      oracles: bool = False, progress: Callable[[str], None] | None = None) -> dict:
+                      oracles: bool = False, progress: Callable[[str], None] | None = None,
+                      asr: str | None = None, asr_model: str | None = None) -> dict:
     """Resynthesis scores of each vocoder (``"griffin-lim"`` or the path of a saved vocoder) on the first
     ``items`` utterances of ``split`` of a ``tts prepare`` directory; see the module docstring for the report.
     ``threads`` fixes torch's thread count for the run (restored afterwards)."""
@@ -196,6 +227,11 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
         raise ValueError(f"no '{split}' items in {data_dir}/manifest.jsonl")
     records = records[: len(records) if items is None else items]
     models = [resolve_vocoder(v, audio, griffin_lim_iters) for v in vocoders]  # all errors before any work
+    recognizer = None
+    if asr:
+        from .asr import make_recognizer
+
+        recognizer = make_recognizer(asr, asr_model, threads=threads or torch.get_num_threads())
 
     previous = torch.get_num_threads()
     if threads is not None:
@@ -204,10 +240,28 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
         notes: list[str] = []
         say(f"reference mels of {len(records)} '{split}' recordings")
         refs = _references(data_dir, records, audio, settings.get("loudness_dbfs"), f0, notes, oracles)
+        asr_info = None
+        if recognizer is not None:
+            from .evaluate import _recording
+            from .metrics import error_rate
+
+            say("recognizing the recordings")
+            wavs = [_recording(rec, audio.sample_rate) for rec in records]
+            hyps, texts = [], []
+            for ref, wav in zip(refs, wavs):
+                if wav is None:
+                    continue
+                hyps.append(recognizer.normalize(recognizer.transcribe(wav, audio.sample_rate)))
+                texts.append(recognizer.normalize(ref.text))
+                if hasattr(recognizer, "embed"):
+                    ref.embedding = recognizer.embed(wav, audio.sample_rate)
+            asr_info = {"engine": recognizer.name, "version": recognizer.version,
+                        "recordings": {"wer": error_rate(texts, hyps, "word"), "cer": error_rate(texts, hyps, "char"),
+                                       "items": len(hyps)} if hyps else None}
         results = []
         for spec, model in zip(vocoders, models):
             say(f"vocoder {spec}")
-            results.append(_score_vocoder(spec, model, refs, audio, f0))
+            results.append(_score_vocoder(spec, model, refs, audio, f0, recognizer))
         if oracles:
             results += _oracle_rows(vocoders, models, refs, audio, f0, griffin_lim_iters, say)
         n_threads = torch.get_num_threads()
@@ -219,7 +273,7 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
         "data": str(data_dir), "split": split, "items": len(refs), "audio": audio.to_dict(),
         "machine": {"cpu": _device_name("cpu"), "platform": platform.platform(), "python": platform.python_version(),
                     "torch": torch.__version__, "threads": n_threads},
-        "results": results, "notes": notes,
+        "asr": asr_info, "results": results, "notes": notes,
     }
 
 
@@ -234,13 +288,21 @@ def format_vocoder_evaluation(report: dict) -> str:
     lines = [
         (f"resynthesis of {report['items']} '{report['split']}' recordings of {report['data']} (their log-mel -> "
          "vocoder -> log-mel, frame-aligned); CPU RTF = vocoding time / audio duration"),
-        f"| vocoder | items | log-mel L1 | MCD dB | F0 RMSE Hz | V/UV error | RTF ({threads}) |",
-        "|---|---|---|---|---|---|---|",
+        f"| vocoder | items | log-mel L1 | MCD dB | F0 RMSE Hz | V/UV error | GV ratio | MS dist dB | WER | CER "
+        f"| Fréchet Whisper | RTF ({threads}) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["results"]:
         lines.append(f"| {r['vocoder']} ({r['name']}) | {r['items']} | {_fmt(r['mel_l1'], '.4f')} | "
                      f"{_fmt(r['mcd_db'], '.3f')} | {_fmt(r['f0_rmse_hz'], '.1f')} | {_fmt(r['vuv_error'], '.3f')} | "
-                     f"{_fmt(r['rtf'], '.4f')} |")
+                     f"{_fmt(r.get('gv_ratio'), '.3f')} | {_fmt(r.get('ms_distance_db'), '.2f')} | "
+                     f"{_fmt(r.get('wer'), '.3f')} | {_fmt(r.get('cer'), '.3f')} | "
+                     f"{_fmt(r.get('frechet_whisper'), '.2f')} | {_fmt(r['rtf'], '.4f')} |")
+    asr = report.get("asr")
+    if asr and asr.get("recordings"):
+        rec = asr["recordings"]
+        lines.append(f"ASR {asr['engine']} {asr['version']}: on the recordings themselves WER {rec['wer']:.3f}, "
+                     f"CER {rec['cer']:.3f}")
     lines.append(f"{m['cpu']}, {threads}, torch {m['torch']}")
     lines += [f"note: {n}" for n in report["notes"]]
     return "\n".join(lines)

@@ -93,3 +93,17 @@ def test_oracle_rows_need_the_recordings(prepared_tiny, tmp_path):
     assert "cached mels are the reference" in plain["notes"][0]  # without oracles: the cached features serve
     with pytest.raises(ValueError, match="oracle rows need the recordings"):
         evaluate_vocoders(data, ["griffin-lim"], items=1, threads=1, griffin_lim_iters=2, f0=False, oracles=True)
+
+
+@pytest.mark.slow
+def test_whisper_hears_griffin_lim_better_than_noise(prepared_tiny, untrained_istft):
+    """The listener columns: Griffin-Lim's resynthesis is intelligible to Whisper, an untrained vocoder's is not,
+    and the Whisper-embedding Fréchet tells them apart the same way."""
+    pytest.importorskip("faster_whisper")
+    r = evaluate_vocoders(prepared_tiny, ["griffin-lim", str(untrained_istft)], items=3, threads=1,
+                          griffin_lim_iters=16, asr="whisper")
+    gl, noise = r["results"]
+    assert r["schema_version"] == 2 and r["asr"]["engine"] == "whisper" and r["asr"]["recordings"]["wer"] <= 0.15
+    assert gl["wer"] < noise["wer"] and gl["frechet_whisper"] < noise["frechet_whisper"]
+    assert gl["gv_ratio"] > 0 and noise["ms_distance_db"] > 0
+    assert "Fréchet Whisper" in format_vocoder_evaluation(r)
