@@ -33,7 +33,8 @@ class StepPlan:
 
 
 class Synthesizer:
-    """A voice bundle ready to speak. ``vocoder``: None (the voice's own, else Griffin-Lim), "bundle",
+    """A voice bundle ready to speak. ``vocoder``: None (the voice's default: ``extra.default_vocoder`` of its
+    config, else its own vocoder, else Griffin-Lim), "bundle",
     "griffin-lim", or the path of a saved vocoder (``load_vocoder``; it must use the voice's audio config).
     An architecture name that needs trained weights ("hifigan-v1", "istft", ...) is refused unless
     ``untrained_vocoder_ok`` (speed measurements with random weights)."""
@@ -74,7 +75,10 @@ class Synthesizer:
         self.schedule = make_schedule(self.config.diffusion["schedule"], **self.config.diffusion.get("schedule_kwargs", {}))
         path = self.bundle_dir / "schedule.json"
         self.searched: dict = read_json(path) if path.exists() else {}
-        self.vocoder_name = vocoder or ("bundle" if self.config.vocoder else "griffin-lim")
+        # the voice's default: its model card's choice ("default_vocoder" in config.yaml's extra), else its own
+        # vocoder when it has one, else Griffin-Lim
+        default = self.config.extra.get("default_vocoder") or ("bundle" if self.config.vocoder else "griffin-lim")
+        self.vocoder_name = vocoder or default
         self._check_vocoder(untrained_vocoder_ok)
         self._vocoder = None
 
