@@ -34,7 +34,15 @@ def test_synthesize_hello_with_two_steps_writes_speech(no_model_override, tmp_pa
     assert sr == 22050 and wav.ndim == 1
     assert 0.2 < len(wav) / sr < 2.0  # one word
     assert np.sqrt(np.mean(wav**2)) > 0.01  # not silence
-    assert "student_k2" in capsys.readouterr().out  # the distilled 2-step model served it
+    printed = capsys.readouterr().out
+    assert "student_k2" in printed  # the distilled 2-step model served it
+    assert "vocoder griffin-lim" in printed  # the voice's default vocoder (its model card says why)
+
+
+def test_the_voice_keeps_its_own_vocoder_on_request(no_model_override):
+    synth = Synthesizer.from_pretrained()
+    assert synth.vocoder_name == "griffin-lim"
+    assert Synthesizer.from_pretrained(vocoder="bundle").vocoder_name == "bundle"
 
 
 def test_unsupported_step_count_lists_the_supported_ones(no_model_override, tmp_path, capsys):
