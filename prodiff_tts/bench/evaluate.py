@@ -124,8 +124,11 @@ class DistillEvaluation:
     def row(self, name: str, steps: int, generated: list[np.ndarray]) -> dict:
         r = {"model": name, "steps": steps, **score(generated, self.held_out.references)}
         r["l1_to_teacher_k0"] = float(np.mean([mel_l1(g, t) for g, t in zip(generated, self.teacher_k0)]))
-        # L1 and MCD reward smooth (mean-like) mels; the frame-distribution distance rewards realistic detail
+        # L1 and MCD reward smooth (mean-like) mels; the frame-distribution distance, the GV ratio and the
+        # modulation spectrum see the detail a listener hears
         r["frechet"] = frechet_distance(*frame_statistics(generated), *self.real_stats)
+        r["gv_ratio"] = gv_ratio(generated, self.held_out.references)[0]
+        r["ms_distance_db"] = ms_distance(generated, self.held_out.references)[0]
         return r
 
     def round_table(self, student_file: str | Path, steps: int) -> list[dict]:
@@ -146,9 +149,9 @@ class DistillEvaluation:
     def format(self, rows: list[dict]) -> str:
         n = len(self.held_out.ids)
         head = (f"| model | steps | mel L1 (log-mel, vs recording) | MCD dB (DTW) | Fréchet (mel frames) "
-                f"| L1 to {self.start_steps}-step teacher |\n|---|---|---|---|---|---|")
+                f"| GV ratio | MS dist dB | L1 to {self.start_steps}-step teacher |\n|---|---|---|---|---|---|---|---|")
         body = [f"| {r['model']} | {r['steps']} | {r['mel_l1']:.4f} | {r['mcd']:.3f} | {r['frechet']:.3f} "
-                f"| {r['l1_to_teacher_k0']:.4f} |" for r in rows]
+                f"| {r['gv_ratio']:.3f} | {r['ms_distance_db']:.2f} | {r['l1_to_teacher_k0']:.4f} |" for r in rows]
         return "\n".join([head, *body, f"\n{n} held-out utterances, teacher-forced durations, fixed noise seeds"])
 
 

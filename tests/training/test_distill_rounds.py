@@ -30,7 +30,8 @@ def test_distill_rounds_tables_frozen_parts_and_resume(trained_tiny, prepared_ti
     assert [(r["teacher_steps"], r["student_steps"]) for r in summary] == [(4, 2), (2, 1)]
     for r in summary:
         assert {row["model"] for row in r["rows"]} == {"teacher", "student"}
-        assert all(row["mel_l1"] > 0 and row["mcd"] > 0 for row in r["rows"])
+        assert all(row["mel_l1"] > 0 and row["mcd"] > 0 and row["gv_ratio"] > 0 and row["ms_distance_db"] >= 0
+                   for row in r["rows"])
     for k in (2, 1):
         assert (run / f"k{k}" / "student.safetensors").is_file() and (run / f"k{k}" / "table.md").is_file()
 
