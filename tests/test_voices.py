@@ -41,8 +41,15 @@ def test_voices_path_and_unknown_name(tiny_bundle, tmp_path, monkeypatch, capsys
 def test_a_built_wheel_speaks_with_its_default_voice(tmp_path):
     """Build the wheel, install it (no deps) into a fresh venv that borrows this one's dependencies, and
     synthesize from a directory outside the source tree."""
+    src = tmp_path / "src"  # a copy, so the build leaves nothing in the source tree
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    shutil.copytree(REPO / "prodiff_tts", src / "prodiff_tts", ignore=skip)
+    shutil.copytree(REPO / "pretrained", src / "pretrained", ignore=skip)
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", str(REPO), "--no-deps", "--no-build-isolation",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", str(src), "--no-deps", "--no-build-isolation",
                     "-w", str(wheels)], check=True, capture_output=True)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
