@@ -6,6 +6,7 @@ Loads a bundle (safetensors + YAML/JSON) with plain torch: no Lightning, no Hydr
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,9 @@ class StepPlan:
 
 
 class Synthesizer:
-    """A voice bundle ready to speak. ``vocoder``: None (the voice's default: ``extra.default_vocoder`` of its
+    """A voice bundle ready to speak; one instance may serve several threads at once (the step plan of a call
+    is passed down, never stored on the model; the text frontend, espeak included, runs one call at a time).
+    ``vocoder``: None (the voice's default: ``extra.default_vocoder`` of its
     config, else its own vocoder, else Griffin-Lim), "bundle",
     "griffin-lim", or the path of a saved vocoder (``load_vocoder``; it must use the voice's audio config).
     An architecture name that needs trained weights ("hifigan-v1", "istft", ...) is refused unless
@@ -81,6 +84,9 @@ class Synthesizer:
         self.vocoder_name = vocoder or default
         self._check_vocoder(untrained_vocoder_ok)
         self._vocoder = None
+        self._vocoder_lock = threading.Lock()
+        # espeak (through phonemizer) and warnings.catch_warnings are process-wide state: one text at a time
+        self._text_lock = threading.Lock()
 
     def _check_vocoder(self, untrained_ok: bool) -> None:
         from .vocoders import VOCODER_NAMES
@@ -136,7 +142,9 @@ class Synthesizer:
         """Natural-log mels [n_mels, T_i] of a batch of sentences, one diffusion run for the batch."""
         self._check_speed(speed)
         plan = self.plan(steps, schedule)
-        return self._mel_ids([self.frontend.encode(t) for t in texts], plan, seed, speed)
+        with self._text_lock:
+            ids = [self.frontend.encode(t) for t in texts]
+        return self._mel_ids(ids, plan, seed, speed)
 
     @staticmethod
     def _check_speed(speed: float) -> None:
@@ -150,8 +158,8 @@ class Synthesizer:
         for b, seq in enumerate(ids):
             phonemes[b, : len(seq)] = torch.tensor(seq)
         cond, mask, _, mel_lengths = self.model.condition_infer(phonemes, lengths, speed=float(speed))
-        self.model.denoiser = self.denoisers[plan.denoiser]
-        denoise = self.model.denoise_fn(cond, mask, layer_masks=plan.layer_masks)
+        # the plan's denoiser is passed, not assigned to the model: concurrent calls with other plans are safe
+        denoise = self.model.denoise_fn(cond, mask, layer_masks=plan.layer_masks, denoiser=self.denoisers[plan.denoiser])
 
         gen = torch.Generator(device="cpu").manual_seed(int(seed))
         shape = (len(ids), self.audio.n_mels, cond.shape[-1])
@@ -164,27 +172,33 @@ class Synthesizer:
         """Load what is otherwise loaded on first use (pronunciation dictionary, espeak, vocoder) and run
         one short synthesis (torch sets up its kernels on the first forward pass), so that the first real
         call costs what every later call does. Returns self."""
-        self.frontend.load()
+        with self._text_lock:
+            self.frontend.load()
         self.vocode(self.mel_batch(["a"], steps=min(self.supported_steps)))
         return self
 
     @property
     def vocoder(self):
         if self._vocoder is None:
-            from .vocoders import build_vocoder, load_vocoder
-
-            if self.vocoder_name == "bundle":
-                self._vocoder = load_vocoder(self.bundle_dir / self.config.vocoder)
-            elif Path(self.vocoder_name).exists():
-                voc = load_vocoder(self.vocoder_name)
-                if voc.audio_config != self.audio:
-                    raise ValueError(f"vocoder {self.vocoder_name} uses another audio config than the voice")
-                self._vocoder = voc
-            else:
-                self._vocoder = build_vocoder(self.vocoder_name, audio_config=self.audio)
-            if isinstance(self._vocoder, torch.nn.Module):
-                self._vocoder.eval().to(self.device)
+            with self._vocoder_lock:
+                if self._vocoder is None:
+                    self._vocoder = self._load_vocoder()
         return self._vocoder
+
+    def _load_vocoder(self):
+        from .vocoders import build_vocoder, load_vocoder
+
+        if self.vocoder_name == "bundle":
+            vocoder = load_vocoder(self.bundle_dir / self.config.vocoder)
+        elif Path(self.vocoder_name).exists():
+            vocoder = load_vocoder(self.vocoder_name)
+            if vocoder.audio_config != self.audio:
+                raise ValueError(f"vocoder {self.vocoder_name} uses another audio config than the voice")
+        else:
+            vocoder = build_vocoder(self.vocoder_name, audio_config=self.audio)
+        if isinstance(vocoder, torch.nn.Module):
+            vocoder.eval().to(self.device)
+        return vocoder
 
     @torch.no_grad()
     def vocode(self, mels: Sequence[torch.Tensor]) -> list[np.ndarray]:
@@ -200,7 +214,9 @@ class Synthesizer:
                batch_size: int = 8) -> Iterator[np.ndarray]:
         """The waveform of a long text piece by piece: one float32 array per batch of ``batch_size`` sentences,
         the pauses between sentences included, so that concatenating the pieces gives :meth:`synthesize`'s
-        waveform. Memory is bounded by one batch, whatever the length of the text.
+        waveform. Memory is bounded by one batch, whatever the length of the text; ``batch_size=1`` yields
+        one piece per sentence (the shortest time to the first audio). Each batch draws its noise from
+        ``seed`` plus the index of its first sentence, so the audio depends on ``batch_size``.
 
         Everything is checked before this returns (steps, schedule, speed, batch size, and that the text has
         something speakable: ``UnspeakableTextError`` otherwise), so a caller can open its output after the
@@ -212,7 +228,7 @@ class Synthesizer:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         plan = self.plan(steps, schedule)
         ids: list[list[int]] = []  # phoneme ids of the speakable sentences: small next to their audio
-        with warnings.catch_warnings(record=True) as caught:
+        with self._text_lock, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             for s in split_sentences(text):
                 try:

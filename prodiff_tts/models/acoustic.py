@@ -147,15 +147,19 @@ class AcousticModel(nn.Module):
         return var.frames.transpose(1, 2) * mask, mask, var.durations, var.mel_lengths
 
     def denoise_fn(
-        self, cond: Tensor, mask: Tensor | None = None, layer_masks: Sequence[LayerMask] | None = None
+        self, cond: Tensor, mask: Tensor | None = None, layer_masks: Sequence[LayerMask] | None = None,
+        denoiser: WaveNetDenoiser | None = None,
     ) -> Callable[[Tensor, Tensor, int], Tensor]:
         """A ``denoise(z_t, t, step_index) -> x0_hat`` callable for the samplers, with the condition projected
-        once; ``layer_masks[i]`` (optional) is the layer mask of step ``i``."""
-        projected = self.denoiser.project_condition(cond)
+        once; ``layer_masks[i]`` (optional) is the layer mask of step ``i``. ``denoiser`` (default: the
+        model's own) runs instead of ``self.denoiser`` without being assigned to the model, so that threads
+        sharing the model can each use another one."""
+        den = self.denoiser if denoiser is None else denoiser
+        projected = den.project_condition(cond)
 
         def denoise(z_t: Tensor, t: Tensor, step_index: int) -> Tensor:
             lm = None if layer_masks is None else layer_masks[step_index]
-            return self.denoiser(z_t, t, projected, mask, lm)
+            return den(z_t, t, projected, mask, lm)
 
         return denoise
 
