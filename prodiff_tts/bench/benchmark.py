@@ -209,9 +209,9 @@ def instrumented(synth, rec: Recorder, vocoder: bool = True) -> Iterator[Recorde
         with rec.stage("encoder_variance"):
             return orig_condition(*a, **kw)
 
-    def denoise_fn(cond, mask=None, layer_masks=None):
+    def denoise_fn(cond, mask=None, layer_masks=None, denoiser=None):
         with rec.stage("denoiser"):
-            fn = orig_denoise_fn(cond, mask, layer_masks=layer_masks)  # projects the condition
+            fn = orig_denoise_fn(cond, mask, layer_masks=layer_masks, denoiser=denoiser)  # projects the condition
         rec.projection_frames += cond.shape[0] * cond.shape[-1]
 
         def denoise(z_t, t, step_index):
