@@ -61,7 +61,7 @@ def test_evaluate_command_on_a_student_bundle(student_bundle, prepared_tiny, tmp
     assert "| 2 | searched | student_k2 |" in stdout and "| 4 | uniform | teacher |" in stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = json.loads(out.read_text())
-    assert r["schema_version"] == 1 and r["kind"] == "evaluate" and r["items"] == 2
+    assert r["schema_version"] == 2 and r["kind"] == "evaluate" and r["items"] == 2
     assert r["teacher_reference"] == {"denoiser": "teacher", "steps": 32}
     assert r["asr"] is None
     rows = {(x["steps"], x["schedule"]): x for x in r["results"]}

@@ -42,7 +42,7 @@ def test_command_writes_json_and_table(prepared_tiny, tmp_path, capsys):
     assert rc == 0, stdout
     assert "| vocoder | items | log-mel L1 | MCD dB |" in stdout and "| griffin-lim (griffin-lim) | 1 |" in stdout
     r = json.loads(out.read_text())
-    assert r["schema_version"] == 1 and r["results"][0]["items"] == 1 and r["results"][0]["mel_l1"] > 0
+    assert r["schema_version"] == 2 and r["results"][0]["items"] == 1 and r["results"][0]["mel_l1"] > 0
 
 
 def test_command_errors_are_one_line(prepared_tiny, tmp_path, capsys):
