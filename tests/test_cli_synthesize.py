@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -164,3 +165,127 @@ def test_vocoder_needing_weights_is_refused_and_a_saved_one_is_used(tiny_bundle,
                        "--steps", "4", "--vocoder", str(other))
     assert_one_line_error(code, err)
     assert "another audio config" in err
+
+
+# --- audio to standard output, --json-input --------------------------------------------------------------
+
+THREE = "Hello there. This is the second sentence. And a third one."
+
+
+def run_binary(capsysbinary, *argv):
+    code = main(list(argv))
+    cap = capsysbinary.readouterr()
+    return code, cap.out, cap.err.decode()
+
+
+def sentence_pcm(bundle, text, **kwargs):
+    from prodiff_tts.api import Synthesizer
+    from prodiff_tts.serve.encoding import pcm16
+
+    return b"".join(pcm16(p) for p in Synthesizer(bundle).stream(text, batch_size=1, **kwargs))
+
+
+def test_wav_and_raw_pcm_to_stdout(tiny_bundle, tmp_path, capsysbinary):
+    import io
+
+    code, out, err = run_binary(capsysbinary, "synthesize", THREE, "--model", str(tiny_bundle), "--steps", "4",
+                                "-o", "-")
+    assert code == 0 and "wrote standard output (wav)" in err
+    assert out[:4] == b"RIFF" and out[4:8] == b"\xff" * 4 and out[40:44] == b"\xff" * 4  # length unknown
+    wav, sr = sf.read(io.BytesIO(out), dtype="int16")
+    assert sr == 22050 and wav.astype("<i2").tobytes() == out[44:] == sentence_pcm(tiny_bundle, THREE, steps=4)
+    code, raw, err = run_binary(capsysbinary, "synthesize", THREE, "--model", str(tiny_bundle), "--steps", "4",
+                                "--output-raw")
+    assert code == 0 and raw == out[44:] and len(raw) % 2 == 0 and "wrote standard output (raw PCM)" in err
+    # one sentence: the same audio as a file (to 1 LSB: soundfile rounds its own way)
+    code, one, _ = run_binary(capsysbinary, "synthesize", "Hello.", "--model", str(tiny_bundle), "--steps", "4",
+                              "--output-raw")
+    code2, _, _ = run_binary(capsysbinary, "synthesize", "Hello.", "--model", str(tiny_bundle), "--steps", "4",
+                             "-o", str(tmp_path / "h.wav"))
+    assert code == code2 == 0
+    ref = sf.read(tmp_path / "h.wav", dtype="int16")[0].astype(int)
+    assert np.abs(np.frombuffer(one, dtype="<i2").astype(int) - ref).max() <= 1
+
+
+def test_stdout_errors(tiny_bundle, tmp_path, capsysbinary, monkeypatch):
+    for args in (["--output-raw", "-o", str(tmp_path / "o.wav")], ["-o", "-", "--steps", "3"]):
+        code, out, err = run_binary(capsysbinary, "synthesize", "Hello.", "--model", str(tiny_bundle), *args)
+        assert_one_line_error(code, err)
+        assert out == b""
+    code, out, err = run_binary(capsysbinary, "synthesize", "?!", "--model", str(tiny_bundle), "--steps", "4",
+                                "-o", "-")
+    assert_one_line_error(code, err)
+    assert out == b""  # nothing, not even a header
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, err = run_binary(capsysbinary, "synthesize", "Hello.", "--model", str(tiny_bundle), "--output-raw")
+    assert_one_line_error(code, err)
+    assert "terminal" in err and out == b""
+
+
+class _Stdin:
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self.buffer = io.BytesIO(data)
+
+
+def test_json_input_batch(tiny_bundle, tmp_path, capsysbinary, monkeypatch):
+    import json
+
+    from prodiff_tts.api import Synthesizer
+
+    p = {k: str(tmp_path / f"{k}.wav") for k in "abcdefg"}
+    lines = [json.dumps({"text": "First line.", "output_file": p["a"]}),
+             "not json",
+             json.dumps({"text": "Bad steps.", "output_file": p["b"], "steps": 3}),
+             json.dumps({"text": "?!", "output_file": p["c"]}),
+             "",
+             json.dumps({"output_file": p["d"]}),
+             json.dumps({"text": "Fine. Two sentences.", "output_file": p["e"], "speed": 1.5, "seed": 3,
+                         "speaker_id": 0}),
+             "\xff".encode("latin-1"),
+             json.dumps({"text": "No output file."}),
+             json.dumps({"text": "Missing directory.", "output_file": str(tmp_path / "nope" / "f.wav")}),
+             json.dumps({"text": "Bad speed.", "output_file": p["g"], "speed": "fast"}),
+             json.dumps([1, 2])]
+    data = b"\n".join(ln if isinstance(ln, bytes) else ln.encode() for ln in lines) + b"\n"
+    monkeypatch.setattr("sys.stdin", _Stdin(data))
+    code, out, err = run_binary(capsysbinary, "synthesize", "--json-input", "--model", str(tiny_bundle),
+                                "--steps", "4")
+    assert code == 2 and "Traceback" not in err
+    assert out.decode().split() == [p["a"], p["e"]]  # as Piper: the written paths on stdout
+    errors = [ln for ln in err.splitlines() if ln.startswith("tts: error:")]
+    assert [ln.split(":")[2].strip() for ln in errors] == [f"line {n}" for n in (2, 3, 4, 6, 8, 9, 10, 11, 12)]
+    assert "supported: 4, 8, 16, 32" in errors[1] and "nothing speakable" in errors[2] and "no 'text'" in errors[3]
+    assert "ignored unknown key(s): speaker_id" in err and "2 line(s) synthesized, 9 failed" in err
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["a.wav", "e.wav"]
+    synth = Synthesizer(tiny_bundle)
+    e, sr = sf.read(p["e"], dtype="float32")
+    ref = synth.synthesize("Fine. Two sentences.", steps=4, speed=1.5, seed=3)[0]
+    assert sr == 22050 and len(e) == len(ref) and np.abs(e - ref).max() < 2 / 32767
+
+
+def test_json_input_raw_to_stdout(tiny_bundle, capsysbinary, monkeypatch):
+    monkeypatch.setattr("sys.stdin", _Stdin(b'{"text": "One line."}\n{"text": "Another. And more.", "seed": 1}\n'))
+    code, out, err = run_binary(capsysbinary, "synthesize", "--json-input", "--output-raw", "--model",
+                                str(tiny_bundle), "--steps", "4")
+    assert code == 0, err
+    assert out == sentence_pcm(tiny_bundle, "One line.", steps=4) + sentence_pcm(tiny_bundle, "Another. And more.",
+                                                                                   steps=4, seed=1)
+    for args in (["Hello."], ["-o", "x.wav"]):
+        code, out, err = run_binary(capsysbinary, "synthesize", "--json-input", "--model", str(tiny_bundle), *args)
+        assert_one_line_error(code, err)
+
+
+def test_a_closed_pipe_is_one_line(tiny_bundle):
+    """`tts synthesize ... --output-raw | head -c 1000`: the reader goes away; one line, no traceback."""
+    import subprocess
+
+    text = " ".join(f"Sentence number {i}." for i in range(40))
+    proc = subprocess.Popen([sys.executable, "-m", "prodiff_tts.cli", "synthesize", text, "--model", str(tiny_bundle),
+                             "--steps", "4", "--output-raw"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert len(proc.stdout.read(1000)) == 1000
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 2
+    assert err.strip() == "tts: error: standard output was closed before the audio was complete", err
