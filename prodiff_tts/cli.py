@@ -391,7 +391,7 @@ def _run_json_input(args: argparse.Namespace) -> int:
         where = job["output_file"] or "standard output"
         print(f"tts: line {n}: wrote {where}: {seconds:.2f} s of audio, {job['steps']} steps ({plan.source} "
               f"schedule), synthesis {time.perf_counter() - t0:.2f} s", file=sys.stderr)
-        if job["output_file"] is not None:
+        if job["output_file"] is not None and audio_out is None:
             print(job["output_file"], flush=True)  # as Piper: the written paths on standard output
     print(f"tts: {done} line(s) synthesized, {failed} failed", file=sys.stderr)
     return status

@@ -265,13 +265,17 @@ def test_json_input_batch(tiny_bundle, tmp_path, capsysbinary, monkeypatch):
     assert sr == 22050 and len(e) == len(ref) and np.abs(e - ref).max() < 2 / 32767
 
 
-def test_json_input_raw_to_stdout(tiny_bundle, capsysbinary, monkeypatch):
-    monkeypatch.setattr("sys.stdin", _Stdin(b'{"text": "One line."}\n{"text": "Another. And more.", "seed": 1}\n'))
+def test_json_input_raw_to_stdout(tiny_bundle, tmp_path, capsysbinary, monkeypatch):
+    monkeypatch.setattr("sys.stdin", _Stdin(b'{"text": "One line."}\n{"text": "Another. And more.", "seed": 1}\n'
+                                            b'{"text": "To a file.", "output_file": "' + str(tmp_path / "f.wav").encode()
+                                            + b'"}\n'))
     code, out, err = run_binary(capsysbinary, "synthesize", "--json-input", "--output-raw", "--model",
                                 str(tiny_bundle), "--steps", "4")
     assert code == 0, err
+    # only audio on stdout: the path of a line written to a file is not printed there
     assert out == sentence_pcm(tiny_bundle, "One line.", steps=4) + sentence_pcm(tiny_bundle, "Another. And more.",
                                                                                    steps=4, seed=1)
+    assert (tmp_path / "f.wav").exists() and "line 3: wrote" in err
     for args in (["Hello."], ["-o", "x.wav"]):
         code, out, err = run_binary(capsysbinary, "synthesize", "--json-input", "--model", str(tiny_bundle), *args)
         assert_one_line_error(code, err)
