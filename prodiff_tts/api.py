@@ -17,7 +17,7 @@ import torch
 
 from .bundle import BundleError, audio_config, load_state, load_weights, read_bundle_config, read_json
 from .diffusion.sampler import ddim_sample
-from .diffusion.schedule import make_schedule, uniform_timesteps
+from .diffusion.schedule import schedule_from_config, uniform_timesteps
 from .voices import DEFAULT_VOICE, default_model_path  # noqa: F401  (re-exported: the API's default voice)
 
 PAUSE_SECONDS = 0.15  # silence inserted between sentences of a long text
@@ -75,7 +75,7 @@ class Synthesizer:
         self.mel_mean = torch.tensor(stats["mel_mean"], device=self.device).view(1, -1, 1)
         self.mel_std = torch.tensor(stats["mel_std"], device=self.device).view(1, -1, 1)
         self.frontend = TextFrontend(self.vocab)
-        self.schedule = make_schedule(self.config.diffusion["schedule"], **self.config.diffusion.get("schedule_kwargs", {}))
+        self.schedule = schedule_from_config(self.config.diffusion)
         path = self.bundle_dir / "schedule.json"
         self.searched: dict = read_json(path) if path.exists() else {}
         # the voice's default: its model card's choice ("default_vocoder" in config.yaml's extra), else its own
@@ -159,7 +159,7 @@ class Synthesizer:
             phonemes[b, : len(seq)] = torch.tensor(seq)
         cond, mask, _, mel_lengths = self.model.condition_infer(phonemes, lengths, speed=float(speed))
         # the plan's denoiser is passed, not assigned to the model: concurrent calls with other plans are safe
-        denoise = self.model.denoise_fn(cond, mask, layer_masks=plan.layer_masks, denoiser=self.denoisers[plan.denoiser])
+        denoise = self.denoisers[plan.denoiser].bind(cond, mask, plan.layer_masks)
 
         gen = torch.Generator(device="cpu").manual_seed(int(seed))
         shape = (len(ids), self.audio.n_mels, cond.shape[-1])

@@ -20,7 +20,9 @@ import yaml
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .audio import AudioConfig, atomic_write
+from .audio import AudioConfig
+
+from .fileio import atomic_write
 
 FORMAT_VERSION = 1
 
@@ -131,6 +133,19 @@ def load_state(module: torch.nn.Module, state: dict[str, torch.Tensor], what: st
     except RuntimeError as e:
         first = next((ln.strip() for ln in str(e).splitlines()[1:] if ln.strip()), str(e))
         raise BundleError(f"{what} does not match its config (incompatible bundle?): {first[:200]}") from None
+
+
+def acoustic_state(bundle_dir: str | Path, denoiser: str = "teacher") -> tuple[BundleConfig, dict[str, torch.Tensor]]:
+    """A bundle's config and the full ``AcousticModel`` state with the named denoiser (float32): what a new
+    voice is fine-tuned from (``teacher.init_from``)."""
+    cfg = read_bundle_config(bundle_dir)
+    entry = next((d for d in cfg.denoisers if d.name == denoiser), None)
+    if entry is None:
+        raise BundleError(f"{bundle_dir} has no denoiser {denoiser!r} (it has {[d.name for d in cfg.denoisers]})")
+    shared = load_weights(Path(bundle_dir) / "acoustic.safetensors")
+    den = load_weights(Path(bundle_dir) / entry.file)
+    state = {**shared, **{f"denoiser.{k}": v for k, v in den.items()}}
+    return cfg, {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
 
 
 def copy_side_files(src_dir: Path, out_dir: Path, names: tuple[str, ...] = ("vocab.json", "stats.json")) -> None:

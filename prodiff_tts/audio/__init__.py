@@ -1,5 +1,5 @@
 from .config import AudioConfig
-from .io import AudioReadError, atomic_write, read_wav, resample, write_wav, write_wav_stream
+from .io import AudioReadError, read_wav, resample, write_wav, write_wav_stream
 from .mel import MelSpectrogram
 from .pitch import extract_f0, interpolate_log_f0, log_energy
 from .processing import normalize_loudness, trim_silence
@@ -8,7 +8,6 @@ __all__ = [
     "AudioConfig",
     "AudioReadError",
     "MelSpectrogram",
-    "atomic_write",
     "extract_f0",
     "interpolate_log_f0",
     "log_energy",

@@ -612,7 +612,7 @@ def write_report(path, report: dict) -> None:
     import json
     from pathlib import Path
 
-    from ..audio import atomic_write
+    from ..fileio import atomic_write
 
     text = json.dumps(_finite(report), indent=1, allow_nan=False) + "\n"
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

@@ -21,7 +21,7 @@ import torch
 from ..data.dataset import FeatureDataset, collate
 from ..data.stats import FeatureStats
 from ..diffusion.sampler import ddim_sample
-from ..diffusion.schedule import make_schedule, uniform_timesteps
+from ..diffusion.schedule import schedule_from_config, uniform_timesteps
 from .metrics import (
     cepstral_dtw_path,
     error_rate,
@@ -66,9 +66,7 @@ class HeldOutSet:
         with torch.no_grad():
             for start in range(0, n, batch_size):
                 b = collate([ds[i] for i in order[start : start + batch_size]])
-                durations = model.condition_train(b).durations
-                cond, mask, _, _ = model.condition_infer(b["phonemes"], b["phoneme_lengths"], durations=durations,
-                                                         max_len=b["mel"].shape[-1])
+                cond, mask = model.condition_teacher_forced(b, prosody="predicted")
                 lengths = b["mel_lengths"].tolist()
                 ref = self.denormalize(b["mel"])
                 self.batches.append(HeldOutBatch(b, cond, mask, torch.randn(b["mel"].shape, generator=gen),
@@ -84,11 +82,7 @@ class HeldOutSet:
         """Natural-log mels of every item, generated with ``denoiser`` at ``timesteps``."""
         out = []
         for hb in self.batches:
-            projected = denoiser.project_condition(hb.cond)
-
-            def fn(z, t, i, projected=projected, mask=hb.mask):
-                return denoiser(z, t, projected, mask, None if layer_masks is None else layer_masks[i])
-
+            fn = denoiser.bind(hb.cond, hb.mask, layer_masks)
             mel = self.denormalize(ddim_sample(fn, schedule, timesteps, hb.noise.shape, noise=hb.noise, mask=hb.mask))
             out += [mel[i, :, :T].numpy() for i, T in enumerate(hb.lengths)]
         return out
@@ -112,10 +106,10 @@ class DistillEvaluation:
 
     def __init__(self, teacher_checkpoint: str | Path, data_dir: str | Path, split: str = "test",
                  items: int | None = 32, start_steps: int = 8, seed: int = 0) -> None:
-        from ..training.distill import load_teacher_checkpoint
+        from ..checkpoints import load_teacher_checkpoint
 
         self.model, hp = load_teacher_checkpoint(teacher_checkpoint)
-        self.schedule = make_schedule(hp["diffusion"]["schedule"], **hp["diffusion"].get("schedule_kwargs", {}))
+        self.schedule = schedule_from_config(hp["diffusion"])
         self.held_out = HeldOutSet(self.model, data_dir, split, items, seed=seed)
         self.start_steps = start_steps
         self.teacher_k0 = self.held_out.generate(self.model.denoiser, self.schedule, uniform_timesteps(start_steps))

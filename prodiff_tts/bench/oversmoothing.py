@@ -82,7 +82,7 @@ def plot_oversmoothing(path, rows: Sequence[tuple[str, np.ndarray, np.ndarray]])
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..audio import atomic_write
+    from ..fileio import atomic_write
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
     for label, gv, ms in rows:

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..audio import atomic_write
+from ..fileio import atomic_write
 
 
 def _figure(nrows: int, ncols: int, size: tuple[float, float]):

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..audio import AudioConfig, MelSpectrogram, atomic_write, extract_f0, interpolate_log_f0, log_energy
+from ..audio import AudioConfig, MelSpectrogram, extract_f0, interpolate_log_f0, log_energy
+
+from ..fileio import atomic_write
 
 
 @dataclass

@@ -27,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import AudioConfig, AudioReadError, atomic_write, read_wav, resample, trim_silence
+from ..audio import AudioConfig, AudioReadError, read_wav, resample, trim_silence
+
+from ..fileio import atomic_write
 from ..audio.processing import normalize_loudness
 from .ljspeech import read_metadata
 from .stats import StatsAccumulator

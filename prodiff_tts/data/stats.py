@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import atomic_write
+from ..fileio import atomic_write
 
 
 @dataclass(frozen=True)

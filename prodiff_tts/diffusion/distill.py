@@ -11,17 +11,16 @@ At ``t'' = 0`` (``alpha = 1``, ``sigma = 0``, pinned by :func:`~.schedule.coeffi
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import torch
 from torch import Tensor
 
-from .sampler import _bcast, ddim_step
+from .sampler import DenoiseFn, _bcast, ddim_step
 from .schedule import NoiseSchedule, coefficients, validate_timesteps
 
-__all__ = ["TeacherFn", "distillation_target", "halve_timesteps", "student_triplets", "sample_triplets"]
+__all__ = ["distillation_target", "halve_timesteps", "student_triplets", "sample_triplets"]
 
-TeacherFn = Callable[[Tensor, Tensor], Tensor]  # (z_t [B, ...], t [B]) -> x0_hat
 
 
 def _times(t: Tensor | float, batch: int, like: Tensor) -> Tensor:
@@ -35,13 +34,14 @@ def distillation_target(
     t: Tensor | float,
     t_mid: Tensor | float,
     t_next: Tensor | float,
-    teacher_x0_fn: TeacherFn,
+    teacher: DenoiseFn,
     schedule: NoiseSchedule,
 ) -> Tensor:
     """x0 target for the student at ``(z_t, t)``: two teacher DDIM steps ``t -> t_mid -> t_next``.
 
     ``t``, ``t_mid``, ``t_next``: scalars or ``[B]`` with ``1 >= t > t_mid > t_next >= 0`` per item.
-    ``teacher_x0_fn(z, t_batch)`` is called twice with ``t_batch [B]``. Runs under ``no_grad``: the target
+    ``teacher(z, t_batch, step_index)`` (the samplers' callable, e.g. ``WaveNetDenoiser.bind``) is called
+    for the two steps, ``step_index`` 0 and 1, with ``t_batch [B]``. Runs under ``no_grad``: the target
     is a constant for the student's loss.
     """
     batch = z_t.shape[0]
@@ -50,9 +50,9 @@ def distillation_target(
         raise ValueError("need t > t_mid > t_next >= 0 for every item")
     if bool((t > 1).any()):
         raise ValueError("t must be <= 1")
-    x0_a = teacher_x0_fn(z_t, t)
+    x0_a = teacher(z_t, t, 0)
     z_mid = ddim_step(z_t, x0_a, t, t_mid, schedule)
-    x0_b = teacher_x0_fn(z_mid, t_mid)
+    x0_b = teacher(z_mid, t_mid, 1)
     z_next = ddim_step(z_mid, x0_b, t_mid, t_next, schedule)
     a_t, s_t = coefficients(schedule, t)
     a_n, s_n = coefficients(schedule, t_next)

@@ -1,7 +1,7 @@
 """Samplers over any timestep sequence for an x0-predicting denoiser (pure functions, no module state).
 
 ``denoise(z_t, t_batch, step_index) -> x0_hat``: ``z_t [B, ...]``, ``t_batch [B]`` (the same time for every
-item), ``step_index`` the position of ``t`` in ``timesteps`` (lets a caller switch layer masks per step).
+item, unless per-item sequences are given to :func:`ddim_sample`), ``step_index`` the position of ``t`` in ``timesteps`` (lets a caller switch layer masks per step).
 The sequence ``timesteps`` is strictly decreasing in (0, 1]; after its last value the sampler lands on
 ``s = 0`` and returns the last ``x0_hat``.
 """
@@ -67,18 +67,37 @@ def _apply_mask(x: Tensor, mask: Tensor | None) -> Tensor:
     return x if mask is None else x * mask.to(x.dtype)
 
 
-def _run_steps(denoise: DenoiseFn, timesteps: Sequence[float], z: Tensor, mask: Tensor | None,
-               step: Callable[[Tensor, Tensor, float, float], Tensor]) -> Tensor:
+def _per_item_timesteps(timesteps: Tensor, batch: int) -> Tensor:
+    """A ``[B, K]`` tensor of per-item sequences, each checked like a shared one."""
+    if timesteps.dim() != 2 or timesteps.shape[0] != batch:
+        raise ValueError(f"per-item timesteps must have shape [{batch}, K], got {tuple(timesteps.shape)}")
+    for row in timesteps:
+        validate_timesteps(row)
+    return timesteps
+
+
+def _run_steps(denoise: DenoiseFn, timesteps: Sequence[float] | Tensor, z: Tensor, mask: Tensor | None,
+               step: Callable[[Tensor, Tensor, Tensor | float, Tensor | float], Tensor]) -> Tensor:
     """The loop both samplers share: predict x0 at each timestep, move z to the next one with ``step``,
-    and return the last prediction (the final step lands on s = 0)."""
-    ts = validate_timesteps(timesteps)
+    and return the last prediction (the final step lands on s = 0). ``timesteps`` is one sequence for the
+    batch, or a ``[B, K]`` tensor with a sequence per item (the schedule search samples a population of
+    schedules in one batch)."""
+    if isinstance(timesteps, Tensor) and timesteps.dim() == 2:
+        ts = _per_item_timesteps(timesteps.to(device=z.device, dtype=z.dtype), z.shape[0])
+        n_steps = ts.shape[1]
+        at = lambda i: ts[:, i]  # noqa: E731
+    else:
+        seq = validate_timesteps(timesteps)
+        n_steps = len(seq)
+        at = lambda i: seq[i]  # noqa: E731
     z = _apply_mask(z, mask)
     x0_hat = z
-    for i, t in enumerate(ts):
-        t_batch = torch.full((z.shape[0],), t, device=z.device, dtype=z.dtype)
+    for i in range(n_steps):
+        t = at(i)
+        t_batch = t if isinstance(t, Tensor) else torch.full((z.shape[0],), t, device=z.device, dtype=z.dtype)
         x0_hat = _apply_mask(denoise(z, t_batch, i), mask)
-        if i + 1 < len(ts):
-            z = _apply_mask(step(z, x0_hat, t, ts[i + 1]), mask)
+        if i + 1 < n_steps:
+            z = _apply_mask(step(z, x0_hat, t, at(i + 1)), mask)
     return x0_hat
 
 
@@ -86,7 +105,7 @@ def _run_steps(denoise: DenoiseFn, timesteps: Sequence[float], z: Tensor, mask: 
 def ddim_sample(
     denoise: DenoiseFn,
     schedule: NoiseSchedule,
-    timesteps: Sequence[float],
+    timesteps: Sequence[float] | Tensor,
     shape: Sequence[int],
     *,
     generator: torch.Generator | None = None,
@@ -96,6 +115,8 @@ def ddim_sample(
     dtype: torch.dtype | None = None,
 ) -> Tensor:
     """Deterministic DDIM from ``z_{timesteps[0]}`` (= ``noise``, or drawn from ``generator``) to x0.
+
+    ``timesteps``: one sequence, or a ``[B, K]`` tensor of per-item sequences (same K).
 
     ``mask`` (e.g. ``[B, 1, T]``) multiplies the state and the result, so padded frames stay zero.
     For an exact start, ``timesteps[0]`` should be 1 (``z_1`` is pure noise up to ``alpha(1)``).
@@ -132,5 +153,7 @@ def ancestral_sample(
         std = (var_ts * s_s**2 / s_t**2) ** 0.5
         return mean + std * torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
 
+    if isinstance(timesteps, Tensor) and timesteps.dim() == 2:
+        raise ValueError("ancestral_sample takes one timestep sequence for the batch")
     z = _initial_noise(shape, generator, noise, device, dtype)
     return _run_steps(denoise, timesteps, z, mask, posterior_sample)

@@ -14,7 +14,7 @@ import abc
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -24,6 +24,7 @@ __all__ = [
     "CosineSchedule",
     "VPSDESchedule",
     "make_schedule",
+    "schedule_from_config",
     "coefficients",
     "uniform_timesteps",
     "prodiff_grid",
@@ -130,6 +131,12 @@ def make_schedule(name: str = "cosine", **kwargs: float) -> NoiseSchedule:
     except KeyError:
         raise ValueError(f"unknown schedule {name!r}; choose one of {sorted(_SCHEDULES)}") from None
     return cls(**kwargs)  # type: ignore[call-arg]
+
+
+def schedule_from_config(diffusion: Mapping[str, Any]) -> NoiseSchedule:
+    """The schedule of a ``diffusion`` config section (``schedule`` name and optional ``schedule_kwargs``), as
+    stored in training configs, checkpoints' hyper-parameters and bundles' config.yaml."""
+    return make_schedule(diffusion["schedule"], **(diffusion.get("schedule_kwargs") or {}))
 
 
 def coefficients(schedule: NoiseSchedule, t: Tensor) -> tuple[Tensor, Tensor]:

@@ -1,21 +1,22 @@
 """The ProDiff acoustic model: phoneme encoder, variance adaptor, aligner (training only) and x0 denoiser.
 
 The encoder/variance side produces the frame-level condition once per utterance
-(:meth:`AcousticModel.condition_train` / :meth:`AcousticModel.condition_infer`); the diffusion sampler then
-calls :attr:`AcousticModel.denoiser` (or :meth:`AcousticModel.denoise_fn`) once per step.
+(:meth:`AcousticModel.condition_train` / :meth:`AcousticModel.condition_infer` /
+:meth:`AcousticModel.condition_teacher_forced`); the diffusion sampler then calls the denoiser bound to that
+condition (:meth:`WaveNetDenoiser.bind`) once per step.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Literal, Mapping
 
 import torch
 from torch import Tensor, nn
 
 from .aligner import Aligner, binarization_loss, forward_sum_loss, maximum_path
 from .config import AcousticConfig
-from .denoiser import LayerMask, WaveNetDenoiser
+from .denoiser import WaveNetDenoiser
 from .encoder import PhonemeEncoder, sequence_mask
 from .variance import VarianceAdaptor, average_by_duration
 
@@ -146,22 +147,22 @@ class AcousticModel(nn.Module):
         mask = sequence_mask(var.mel_lengths, t_max)[:, None, :].to(h.dtype)
         return var.frames.transpose(1, 2) * mask, mask, var.durations, var.mel_lengths
 
-    def denoise_fn(
-        self, cond: Tensor, mask: Tensor | None = None, layer_masks: Sequence[LayerMask] | None = None,
-        denoiser: WaveNetDenoiser | None = None,
-    ) -> Callable[[Tensor, Tensor, int], Tensor]:
-        """A ``denoise(z_t, t, step_index) -> x0_hat`` callable for the samplers, with the condition projected
-        once; ``layer_masks[i]`` (optional) is the layer mask of step ``i``. ``denoiser`` (default: the
-        model's own) runs instead of ``self.denoiser`` without being assigned to the model, so that threads
-        sharing the model can each use another one."""
-        den = self.denoiser if denoiser is None else denoiser
-        projected = den.project_condition(cond)
-
-        def denoise(z_t: Tensor, t: Tensor, step_index: int) -> Tensor:
-            lm = None if layer_masks is None else layer_masks[step_index]
-            return den(z_t, t, projected, mask, lm)
-
-        return denoise
+    def condition_teacher_forced(
+        self, batch: Mapping[str, Tensor], prosody: Literal["predicted", "recorded"] = "predicted"
+    ) -> tuple[Tensor, Tensor]:
+        """``(cond, mask)`` with the aligner's durations, so that frames line up with the recording
+        (``mel.shape[-1]`` frames). ``prosody="predicted"``: the variance adaptor's own pitch and energy, as
+        in free synthesis (what evaluation and distillation compare); ``"recorded"``: the recording's
+        (the condition training sees; for vocoder fine-tuning mels that match the recorded audio)."""
+        if prosody == "recorded":
+            out = self.condition_train(batch)
+            return out.cond, out.mask
+        if prosody != "predicted":
+            raise ValueError(f"prosody must be 'predicted' or 'recorded', got {prosody!r}")
+        durations = self.condition_train(batch).durations
+        cond, mask, _, _ = self.condition_infer(batch["phonemes"], batch["phoneme_lengths"], durations=durations,
+                                                max_len=batch["mel"].shape[-1])
+        return cond, mask
 
     def count_parameters(self) -> dict[str, int]:
         """Parameters per sub-module, the total, and ``inference`` (total without the training-only aligner)."""

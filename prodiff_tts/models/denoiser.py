@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -107,6 +107,18 @@ class WaveNetDenoiser(nn.Module):
         b = torch.cat([layer.conditioner_projection.bias for layer in self.layers], dim=0)
         proj = F.conv1d(cond, w, b)
         return ProjectedCondition(proj.view(cond.shape[0], self.n_layers, -1, cond.shape[-1]))
+
+    def bind(self, cond: Tensor, mask: Tensor | None = None,
+             layer_masks: Sequence[LayerMask] | None = None) -> Callable[[Tensor, Tensor, int], Tensor]:
+        """The denoiser bound to one batch's condition: ``denoise(z_t, t, step_index) -> x0_hat``, the callable
+        the samplers and distillation targets take. The condition is projected once for all steps;
+        ``layer_masks[i]`` (optional) is the layer mask of step ``i``."""
+        projected = self.project_condition(cond)
+
+        def denoise(z_t: Tensor, t: Tensor, step_index: int) -> Tensor:
+            return self(z_t, t, projected, mask, None if layer_masks is None else layer_masks[step_index])
+
+        return denoise
 
     def forward(
         self,

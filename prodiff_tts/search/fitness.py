@@ -8,7 +8,7 @@ import torch
 
 from ..bench.evaluate import HeldOutSet
 from ..bench.metrics import frame_statistics, frechet_distance
-from ..diffusion.sampler import ddim_step
+from ..diffusion.sampler import ddim_sample
 from .evolution import Candidate
 
 
@@ -54,21 +54,16 @@ class ScheduleFitness:
 
     @torch.no_grad()
     def _generate_stacked(self, group: list[Candidate]) -> list[list[np.ndarray]]:
-        """DDIM for several timestep sequences at once: [candidate x item] along the batch."""
-        K = len(group[0].timesteps)
+        """DDIM for several timestep sequences at once: [candidate x item] along the batch, each item with
+        its candidate's sequence."""
         out: list[list[np.ndarray]] = [[] for _ in group]
-        ts = torch.tensor([c.timesteps + (0.0,) for c in group])  # [C, K + 1]
+        ts = torch.tensor([c.timesteps for c in group])  # [C, K]
         for hb in self.held_out.batches:
             B, C = hb.noise.shape[0], len(group)
             rep = lambda x: x.repeat(C, *([1] * (x.dim() - 1)))  # noqa: E731
-            cond, mask = rep(hb.cond), rep(hb.mask)
-            projected = self.denoiser.project_condition(cond)
-            z = rep(hb.noise) * mask
-            for i in range(K):
-                t = ts[:, i].repeat_interleave(B)
-                s = ts[:, i + 1].repeat_interleave(B)
-                x0 = self.denoiser(z, t, projected, mask) * mask
-                z = ddim_step(z, x0, t, s, self.schedule) * mask if i < K - 1 else x0
+            cond, mask, noise = rep(hb.cond), rep(hb.mask), rep(hb.noise)
+            z = ddim_sample(self.denoiser.bind(cond, mask), self.schedule, ts.repeat_interleave(B, dim=0),
+                            noise.shape, noise=noise, mask=mask)
             mel = self.held_out.denormalize(z)
             for ci in range(C):
                 out[ci] += [mel[ci * B + b, :, :T].numpy() for b, T in enumerate(hb.lengths)]

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..audio import atomic_write
+from ..fileio import atomic_write
 from .evolution import Candidate, SearchSpace, SearchState, evolutionary_search
 
 SCHEDULE_FORMAT = 1
@@ -41,7 +41,7 @@ class SearchSettings:
 
 def load_model_for_search(model: str | Path, steps: int):
     """(acoustic model, denoiser, denoiser name, schedule, schedule.json path) from a teacher .ckpt or bundle."""
-    from ..diffusion.schedule import make_schedule
+    from ..diffusion.schedule import schedule_from_config
 
     path = Path(model)
     if path.is_dir():
@@ -53,10 +53,10 @@ def load_model_for_search(model: str | Path, steps: int):
         synth.model.denoiser = den
         return synth.model, den, name, synth.schedule, path / "schedule.json"
     if path.is_file():
-        from ..training.distill import load_teacher_checkpoint
+        from ..checkpoints import load_teacher_checkpoint
 
         acoustic, hp = load_teacher_checkpoint(path)
-        schedule = make_schedule(hp["diffusion"]["schedule"], **hp["diffusion"].get("schedule_kwargs", {}))
+        schedule = schedule_from_config(hp["diffusion"])
         return acoustic, acoustic.denoiser, "teacher", schedule, path.parent.parent / "schedule.json"
     raise FileNotFoundError(f"model not found: {path} (a teacher checkpoint or a bundle directory)")
 

@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..audio.io import atomic_write
+from ..fileio import atomic_write
 
 PAD = "<pad>"
 SHORT_PAUSE = "<sp>"

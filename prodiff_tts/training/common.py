@@ -1,11 +1,12 @@
-"""Pieces every training task shares: the Lightning Trainer from the `trainer` config group, resume."""
+"""Pieces every training task shares: the Lightning Trainer from the `trainer` config group (atomic checkpoints,
+``last.ckpt`` on a timer, CSV logs, step times), resume."""
 
 from __future__ import annotations
 
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import lightning as L
 import torch
@@ -13,6 +14,8 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelChec
 from lightning.pytorch.loggers import CSVLogger
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from omegaconf import DictConfig
+
+from ..fileio import atomic_write
 
 
 def last_checkpoint(run_dir: str | Path) -> Path | None:
@@ -73,16 +76,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temp_files(path.parent)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        try:
-            with open(tmp, "wb") as f:
-                torch.save(checkpoint, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda tmp: torch.save(checkpoint, tmp), fsync=True)
 
 
 class LastCheckpoint(Callback):
@@ -108,30 +102,64 @@ class LastCheckpoint(Callback):
         self._last = time.monotonic()
 
 
-def build_trainer(trainer_cfg: DictConfig, run_dir: str | Path, extra_callbacks: list | None = None) -> L.Trainer:
+class StepTime(Callback):
+    """Prints the mean seconds per step over the last ``log_every_n_steps`` batches (rank 0), below the
+    progress bar: what a step costs now, not averaged since the start. ``step(trainer, module)`` is the
+    step number printed (default: Lightning's ``global_step``)."""
+
+    def __init__(self, step: Callable[[L.Trainer, L.LightningModule], int] | None = None) -> None:
+        self.step = step or (lambda trainer, module: trainer.global_step)
+        self._t0, self._n = time.monotonic(), 0
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self._t0, self._n = time.monotonic(), 0
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._n += 1
+        if self._n < max(1, int(trainer.log_every_n_steps)):
+            return
+        now = time.monotonic()
+        if trainer.is_global_zero:
+            msg = f"step {self.step(trainer, pl_module)}: {(now - self._t0) / self._n:.3f} s/step (last {self._n})"
+            bar = trainer.progress_bar_callback
+            (bar.print if bar is not None and hasattr(bar, "print") else print)(msg)
+        self._t0, self._n = now, 0
+
+
+def build_trainer(trainer_cfg: DictConfig, run_dir: str | Path, extra_callbacks: list | None = None, *,
+                  numbered_checkpoints: bool = True, extra_loggers: list | None = None,
+                  distributed_sampler: bool = False, find_unused_parameters: bool = False) -> L.Trainer:
     """A Trainer that writes ``last.ckpt`` every few minutes (see :class:`LastCheckpoint`), keeps a numbered
-    checkpoint every ``val_check_interval`` steps, and logs to CSV under ``run_dir``.
+    checkpoint every ``val_check_interval`` steps (unless ``numbered_checkpoints=False``), and logs to CSV
+    under ``run_dir`` (plus ``extra_loggers``). The one Trainer of every task: teacher, students, vocoder.
 
     Multi-GPU / multi-node is Lightning's: ``devices``, ``num_nodes``, ``strategy`` (DDP) and ``precision``.
+    ``distributed_sampler``: let Lightning shard a plain DataLoader across ranks (our length-bucketed batch
+    sampler shards itself, so off by default); ``find_unused_parameters``: DDP for a module some of whose
+    parameters get no gradient in some steps.
     """
     run_dir = Path(run_dir)
     if trainer_cfg.get("threads"):
         torch.set_num_threads(int(trainer_cfg.threads))
-    every = ModelCheckpoint(
-        dirpath=run_dir / "checkpoints",
-        filename="step{step:08d}",
-        auto_insert_metric_name=False,
-        save_last=False,
-        save_top_k=-1,
-        every_n_train_steps=int(trainer_cfg.val_check_interval),
-    )
+    callbacks: list = []
+    if numbered_checkpoints:
+        callbacks.append(ModelCheckpoint(
+            dirpath=run_dir / "checkpoints",
+            filename="step{step:08d}",
+            auto_insert_metric_name=False,
+            save_last=False,
+            save_top_k=-1,
+            every_n_train_steps=int(trainer_cfg.val_check_interval),
+        ))
     last = LastCheckpoint(run_dir / "checkpoints", float(trainer_cfg.checkpoint_every_minutes))
-    callbacks = [every, last, LearningRateMonitor(logging_interval="step"), *(extra_callbacks or [])]
+    callbacks += [last, LearningRateMonitor(logging_interval="step"), *(extra_callbacks or [])]
     n_dev = trainer_cfg.devices
     multi = trainer_cfg.num_nodes > 1 or (isinstance(n_dev, int) and n_dev > 1)
     strategy = trainer_cfg.strategy
     if strategy == "auto" and multi:
         strategy = "ddp"
+    if strategy == "ddp" and multi and find_unused_parameters:
+        strategy = "ddp_find_unused_parameters_true"
     return L.Trainer(
         accelerator=trainer_cfg.accelerator,
         devices=n_dev,
@@ -145,11 +173,12 @@ def build_trainer(trainer_cfg: DictConfig, run_dir: str | Path, extra_callbacks:
         limit_val_batches=trainer_cfg.limit_val_batches,
         log_every_n_steps=int(trainer_cfg.log_every_n_steps),
         gradient_clip_val=trainer_cfg.get("gradient_clip_val"),
-        logger=CSVLogger(save_dir=str(run_dir), name="logs"),  # version_N per (re)start: resume keeps old logs
+        # version_N per (re)start: resume keeps old logs
+        logger=[CSVLogger(save_dir=str(run_dir), name="logs"), *(extra_loggers or [])],
         callbacks=callbacks,
         default_root_dir=str(run_dir),
         plugins=[AtomicCheckpointIO()],
-        use_distributed_sampler=False,  # our length-bucketed batch sampler shards across ranks itself
+        use_distributed_sampler=distributed_sampler,
         enable_model_summary=False,
         num_sanity_val_steps=0,
     )

@@ -16,20 +16,13 @@ import lightning as L
 import torch
 
 from ..bundle import load_weights, save_weights
+from ..checkpoints import load_teacher_checkpoint
 from ..diffusion.distill import distillation_target, sample_triplets
 from ..diffusion.sampler import q_sample
-from ..diffusion.schedule import make_schedule, uniform_timesteps
+from ..diffusion.schedule import schedule_from_config, uniform_timesteps
 from ..models.acoustic import AcousticModel
 from .ema import EMA
-from .export import acoustic_from_checkpoint, read_checkpoint
 from .losses import masked_l1
-
-
-def load_teacher_checkpoint(path: str | Path) -> tuple[AcousticModel, dict]:
-    """The teacher's acoustic model (EMA weights) and its hyper-parameters, from a teacher .ckpt."""
-    ckpt = read_checkpoint(path)
-    model = acoustic_from_checkpoint(ckpt, path)  # one-line ValueError when config and weights do not fit
-    return model.eval().requires_grad_(False), ckpt["hyper_parameters"]
 
 
 def round_plan(start_steps: int, final_steps: int) -> list[tuple[int, int]]:
@@ -60,7 +53,7 @@ class DistillModule(L.LightningModule):
         self.teacher = copy.deepcopy(model.denoiser).eval().requires_grad_(False)
         self.student = copy.deepcopy(model.denoiser).train().requires_grad_(True)
         self.ema = EMA(self.student, ema_decay)
-        self.schedule = make_schedule(hp["diffusion"]["schedule"], **hp["diffusion"].get("schedule_kwargs", {}))
+        self.schedule = schedule_from_config(hp["diffusion"])
         self.teacher_timesteps = uniform_timesteps(teacher_steps)
         if loss not in ("l1", "snr_mse"):
             raise ValueError(f"distillation loss must be 'l1' or 'snr_mse', got {loss!r}")
@@ -74,14 +67,12 @@ class DistillModule(L.LightningModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         with torch.no_grad():
-            durations = self.model.condition_train(batch).durations
-            cond, mask, _, _ = self.model.condition_infer(batch["phonemes"], batch["phoneme_lengths"],
-                                                          durations=durations, max_len=batch["mel"].shape[-1])
-            projected = self.teacher.project_condition(cond)
+            cond, mask = self.model.condition_teacher_forced(batch, prosody="predicted")
+            teacher = self.teacher.bind(cond, mask)
         x0 = batch["mel"]
         t, t_mid, t_next, _ = sample_triplets(self.teacher_timesteps, x0.shape[0], device=self.device)
         z_t = q_sample(x0, t, torch.randn_like(x0), self.schedule) * mask
-        target = distillation_target(z_t, t, t_mid, t_next, lambda z, s: self.teacher(z, s, projected, mask),
+        target = distillation_target(z_t, t, t_mid, t_next, teacher,
                                      self.schedule)
         pred = self.student(z_t, t, cond, mask)
         if self.loss_name == "l1":
@@ -107,7 +98,7 @@ def run_distillation(cfg) -> Path:
     """All rounds of ``cfg.distill``; returns the run directory holding ``k<K>/student.safetensors``."""
     from ..data.datamodule import FeatureDataModule
     from .common import build_trainer, check_resume, last_checkpoint
-    from .run import check_data_dir, save_run_files
+    from .run_files import check_data_dir, save_run_files
 
     dcfg = cfg.distill
     if not dcfg.teacher:

@@ -7,51 +7,11 @@ from pathlib import Path
 import torch
 import yaml
 
+from ..checkpoints import acoustic_from_checkpoint, ema_state, read_checkpoint
 from ..bundle import BundleConfig, DenoiserEntry, copy_side_files, load_weights, save_weights
 
 # what a bundle's weight files may be stored as (the model always runs in float32)
 WEIGHT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
-
-
-def read_checkpoint(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a pickle that needs more than tensors and plain containers is refused
-        raise ValueError(f"cannot read checkpoint {path} safely: {str(e).splitlines()[0][:200]}") from None
-
-
-def ema_state(ckpt: dict, prefix: str = "ema.module.") -> dict[str, torch.Tensor]:
-    state = {k[len(prefix):]: v for k, v in (ckpt.get("state_dict") or {}).items() if k.startswith(prefix)}
-    if not state:
-        raise ValueError("checkpoint has no EMA weights")
-    return state
-
-
-def acoustic_from_checkpoint(ckpt: dict, path: str | Path):
-    """The teacher's ``AcousticModel`` built from the config stored in the checkpoint, with its EMA weights.
-
-    A ``ValueError`` (one line) when the checkpoint is not a teacher's, when its config does not build with
-    this version of the code, or when its weights do not fit that config (e.g. an edited config)."""
-    from ..models.acoustic import AcousticModel
-    from ..models.config import AcousticConfig
-
-    hp = ckpt.get("hyper_parameters") or {}
-    if not isinstance(hp, dict) or "model" not in hp or "diffusion" not in hp:
-        raise ValueError(f"{path} is not a teacher checkpoint of prodiff-tts")
-    try:
-        model = AcousticModel(AcousticConfig.from_dict(hp["model"]), int(hp["n_symbols"]))
-    except (TypeError, ValueError, KeyError, AttributeError) as e:
-        raise ValueError(f"model config in {path} does not fit this version of prodiff-tts: "
-                         f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
-    try:
-        model.load_state_dict(ema_state(ckpt), strict=True)
-    except RuntimeError as e:
-        first = next((ln.strip() for ln in str(e).splitlines()[1:] if ln.strip()), str(e))
-        raise ValueError(f"weights in {path} do not match the model config stored with them: {first[:200]}") from None
-    return model
 
 
 def split_denoiser(state: dict[str, torch.Tensor]) -> tuple[dict, dict]:

@@ -34,7 +34,7 @@ def generate_mels(bundle: str | Path, data_dir: str | Path, out_dir: str | Path,
     ``overwrite`` (so an interrupted run continues). The corpus must be the voice's: same phoneme
     vocabulary and feature statistics (pitch and energy are fed in the voice's normalisation)."""
     from ..api import Synthesizer
-    from ..audio.io import atomic_write
+    from ..fileio import atomic_write
     from ..data.dataset import FeatureDataset, collate
     from ..data.stats import FeatureStats
     from ..diffusion.sampler import ddim_sample
@@ -66,15 +66,11 @@ def generate_mels(bundle: str | Path, data_dir: str | Path, out_dir: str | Path,
             b = collate([ds[i] for i in todo[start : start + batch_size]])
             gen = torch.Generator().manual_seed(seed + todo[start])
             with torch.no_grad():
-                c = model.condition_train(b)  # aligner durations, recorded pitch and energy
-                projected = denoiser.project_condition(c.cond)
-
-                def fn(z, t, i, projected=projected, mask=c.mask):
-                    lm = None if plan.layer_masks is None else plan.layer_masks[i]
-                    return denoiser(z, t, projected, mask, lm)
-
+                # recorded pitch and energy: the vocoder is fine-tuned towards the recorded audio
+                cond, mask = model.condition_teacher_forced(b, prosody="recorded")
                 noise = torch.randn(b["mel"].shape, generator=gen)
-                mel = ddim_sample(fn, synth.schedule, plan.timesteps, noise.shape, noise=noise, mask=c.mask)
+                mel = ddim_sample(denoiser.bind(cond, mask, plan.layer_masks), synth.schedule, plan.timesteps,
+                                  noise.shape, noise=noise, mask=mask)
                 mel = mel * synth.mel_std + synth.mel_mean
             for j, (ident, frames) in enumerate(zip(b["ids"], b["mel_lengths"].tolist())):
                 arr = np.ascontiguousarray(mel[j, :, :frames].float().numpy())

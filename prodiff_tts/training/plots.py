@@ -1,13 +1,15 @@
-"""PNG figures of mels (generated vs recording), written atomically; matplotlib without a display."""
+"""Figures of mels (generated vs recording): PNG files written atomically (teacher validation) and RGB arrays for
+a logger that takes images (vocoder validation); matplotlib without a display."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
 
-from ..audio import atomic_write
+from ..fileio import atomic_write
 
 
 def save_mel_comparison(path: str | Path, generated: torch.Tensor, reference: torch.Tensor,
@@ -29,3 +31,23 @@ def save_mel_comparison(path: str | Path, generated: torch.Tensor, reference: to
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=80))
     plt.close(fig)
+
+
+def mel_image(mel: torch.Tensor, mel_hat: torch.Tensor) -> np.ndarray | None:
+    """Recording mel [M, T] above the generated one, as an RGB array [H, W, 3] (None without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, axes = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
+    for ax, m, title in zip(axes, (mel, mel_hat), ("recording", "generated")):
+        ax.imshow(m.detach().float().cpu().numpy(), origin="lower", aspect="auto", interpolation="none")
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return img

@@ -1,15 +1,12 @@
-"""``tts train``: compose the Hydra config and dispatch to the task's training function."""
+"""``tts train``: compose the Hydra config (overrides type-checked) and dispatch to the task's training function
+(``teacher.train_teacher``, ``distill.run_distillation``, ``vocoder_train.train_vocoder``)."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 from typing import Sequence
 
 from omegaconf import DictConfig, OmegaConf
-
-from ..audio import AudioConfig, atomic_write
 
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
@@ -67,79 +64,30 @@ def _check_override_types(cfg: DictConfig, overrides: list[str], compose_groups)
             raise ValueError(f"bad configuration: {o.input_line}: must be {kind} (default {default})")
 
 
-def check_data_dir(cfg: DictConfig) -> Path:
-    """The prepared cache must exist and have been made with the configured audio settings."""
-    data_dir = Path(cfg.data.dir)
-    for name in ("manifest.jsonl", "vocab.json", "stats.json", "prepare.json"):
-        if not (data_dir / name).is_file():
-            raise FileNotFoundError(f"{data_dir / name} not found: run `tts prepare CORPUS {data_dir}` first "
-                                    f"(or set data.dir=...)")
-    prepared = AudioConfig.from_dict(json.loads((data_dir / "prepare.json").read_text())["audio"])
-    wanted = AudioConfig.from_dict(OmegaConf.to_container(cfg.audio))
-    if prepared != wanted:
-        raise ValueError(f"audio config of {data_dir} ({prepared}) differs from the training config ({wanted})")
-    return data_dir
+def _train_teacher(cfg: DictConfig) -> Path:
+    from .teacher import train_teacher
+
+    return train_teacher(cfg)
 
 
-def save_run_files(cfg: DictConfig, data_dir: Path | None) -> Path:
-    run_dir = Path(cfg.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    text = OmegaConf.to_yaml(cfg, resolve=True)
-    atomic_write(run_dir / "config.yaml", lambda tmp: Path(tmp).write_text(text))
-    if data_dir is not None:
-        for name in ("vocab.json", "stats.json"):
-            shutil.copyfile(data_dir / name, run_dir / name)
-    return run_dir
-
-
-def train_teacher(cfg: DictConfig) -> Path:
-    import lightning as L
-
-    from ..data.datamodule import FeatureDataModule
-    from ..data.stats import FeatureStats
-    from ..text import Vocab
-    from .common import build_trainer, check_resume, last_checkpoint
-    from .teacher import TeacherModule
-
-    data_dir = check_data_dir(cfg)
-    run_dir = save_run_files(cfg, data_dir)
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    vocab = Vocab.load(data_dir / "vocab.json")
-    stats = FeatureStats.load(data_dir / "stats.json")
-    module = TeacherModule(
-        model=OmegaConf.to_container(cfg.model, resolve=True),
-        n_symbols=len(vocab),
-        diffusion=OmegaConf.to_container(cfg.diffusion, resolve=True),
-        optim=OmegaConf.to_container(cfg.teacher, resolve=True),
-        mel_std=list(stats.mel_std),
-        run_dir=str(run_dir),
-    )
-    d = cfg.data
-    dm = FeatureDataModule(data_dir, batch_size=d.batch_size, num_workers=d.num_workers, max_frames=d.max_frames,
-                           val_items=d.val_items, seed=cfg.seed)
-    resume = last_checkpoint(run_dir)
-    if resume:
-        check_resume(module, resume)
-    trainer = build_trainer(cfg.trainer, run_dir)
-    trainer.fit(module, dm, ckpt_path=str(resume) if resume else None, weights_only=True)
-    return last_checkpoint(run_dir) or run_dir
-
-
-def distill(cfg: DictConfig) -> Path:
+def _distill(cfg: DictConfig) -> Path:
     from .distill import run_distillation
 
     return run_distillation(cfg)
 
 
-TASKS = {"teacher": train_teacher, "distill": distill}
+def _train_vocoder(cfg: DictConfig) -> Path:
+    from .vocoder_train import train_vocoder
+
+    return train_vocoder(cfg)
+
+
+# task -> its entry point, imported when called (`tts train --cfg` composes a config without Lightning)
+TASKS = {"teacher": _train_teacher, "distill": _distill, "vocoder": _train_vocoder}
 
 
 def train(overrides: Sequence[str]) -> Path:
     cfg = compose_config(overrides)
-    if cfg.task == "vocoder":
-        from .vocoder import train_vocoder
-
-        return train_vocoder(cfg)
     if cfg.task not in TASKS:
-        raise ValueError(f"unknown task {cfg.task!r}; expected one of {sorted([*TASKS, 'vocoder'])}")
+        raise ValueError(f"unknown task {cfg.task!r}; expected one of {sorted(TASKS)}")
     return TASKS[cfg.task](cfg)

@@ -1,4 +1,5 @@
-"""Teacher training: the ProDiff acoustic model with an x0-predicting diffusion decoder (LightningModule)."""
+"""Teacher training: the ProDiff acoustic model with an x0-predicting diffusion decoder (LightningModule), and
+``train_teacher(cfg)``, the ``task=teacher`` entry point."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from omegaconf import DictConfig, OmegaConf
 
 from ..diffusion.sampler import ddim_sample, q_sample
-from ..diffusion.schedule import make_schedule, uniform_timesteps
+from ..diffusion.schedule import schedule_from_config, uniform_timesteps
 from ..models.acoustic import AcousticModel
 from ..models.config import AcousticConfig
+from .common import build_trainer, check_resume, last_checkpoint
 from .ema import EMA
 from .losses import masked_l1, mel_ssim_loss
 from .plots import save_mel_comparison
+from .run_files import check_data_dir, save_run_files
 
 
 class TeacherModule(L.LightningModule):
@@ -33,7 +37,7 @@ class TeacherModule(L.LightningModule):
         self.save_hyperparameters()
         self.model = AcousticModel(AcousticConfig.from_dict(model), n_symbols)
         self.ema = EMA(self.model, optim["ema_decay"])
-        self.schedule = make_schedule(diffusion["schedule"], **diffusion.get("schedule_kwargs", {}))
+        self.schedule = schedule_from_config(diffusion)
         self.train_grid = diffusion.get("train_grid")
         self.t_min = float(diffusion.get("t_min", 1e-3))
         self.optim = optim
@@ -89,12 +93,10 @@ class TeacherModule(L.LightningModule):
                                   seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """Generated normalized mel [B, M, T] aligned frame by frame with the recording, and its mask."""
         model = model or self.ema.module
-        durations = model.condition_train(batch).durations
-        cond, mask, _, _ = model.condition_infer(batch["phonemes"], batch["phoneme_lengths"], durations=durations,
-                                                 max_len=batch["mel"].shape[-1])
+        cond, mask = model.condition_teacher_forced(batch, prosody="predicted")
         gen = torch.Generator(device="cpu").manual_seed(seed)
         noise = torch.randn(batch["mel"].shape, generator=gen).to(self.device)
-        mel = ddim_sample(model.denoise_fn(cond, mask), self.schedule, uniform_timesteps(steps),
+        mel = ddim_sample(model.denoiser.bind(cond, mask), self.schedule, uniform_timesteps(steps),
                           batch["mel"].shape, noise=noise, mask=mask)
         return mel, mask
 
@@ -126,3 +128,55 @@ class TeacherModule(L.LightningModule):
 
         sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def init_from_voice(module: TeacherModule, bundle_dir: str | Path, vocab_symbols: list[str]) -> None:
+    """Fine-tune from a released voice (as Piper's voices start from another voice): its encoder, variance
+    adaptor, aligner and teacher denoiser become the starting weights, of the model and of its EMA. The
+    architecture and the phoneme inventory must be the same; the feature statistics may differ (the model
+    works in each corpus's normalized mel space and adapts to the new one)."""
+    from ..bundle import BundleError, acoustic_state, load_state
+    from ..text import Vocab
+
+    cfg, state = acoustic_state(bundle_dir)
+    theirs = Vocab.load(Path(bundle_dir) / "vocab.json").symbols
+    if list(theirs) != list(vocab_symbols):
+        raise BundleError(f"init_from {bundle_dir}: its phoneme inventory differs from this corpus's vocab.json")
+    if AcousticConfig.from_dict(cfg.model) != module.model.config:
+        raise BundleError(f"init_from {bundle_dir}: its model config differs from the one being trained "
+                          "(use the same model preset)")
+    load_state(module.model, state, f"init_from {bundle_dir}")
+    module.ema.module.load_state_dict(module.model.state_dict())
+
+
+def train_teacher(cfg: DictConfig) -> Path:
+    """``task=teacher``: train :class:`TeacherModule` on the prepared cache ``cfg.data.dir``; a rerun resumes
+    from ``<run_dir>/checkpoints/last.ckpt``. Returns that checkpoint."""
+    from ..data.datamodule import FeatureDataModule
+    from ..data.stats import FeatureStats
+    from ..text import Vocab
+
+    data_dir = check_data_dir(cfg)
+    run_dir = save_run_files(cfg, data_dir)
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    vocab = Vocab.load(data_dir / "vocab.json")
+    stats = FeatureStats.load(data_dir / "stats.json")
+    module = TeacherModule(
+        model=OmegaConf.to_container(cfg.model, resolve=True),
+        n_symbols=len(vocab),
+        diffusion=OmegaConf.to_container(cfg.diffusion, resolve=True),
+        optim=OmegaConf.to_container(cfg.teacher, resolve=True),
+        mel_std=list(stats.mel_std),
+        run_dir=str(run_dir),
+    )
+    d = cfg.data
+    dm = FeatureDataModule(data_dir, batch_size=d.batch_size, num_workers=d.num_workers, max_frames=d.max_frames,
+                           val_items=d.val_items, seed=cfg.seed)
+    resume = last_checkpoint(run_dir)
+    if resume:
+        check_resume(module, resume)
+    elif cfg.teacher.get("init_from"):
+        init_from_voice(module, cfg.teacher.init_from, vocab.symbols)
+    trainer = build_trainer(cfg.trainer, run_dir)
+    trainer.fit(module, dm, ckpt_path=str(resume) if resume else None, weights_only=True)
+    return last_checkpoint(run_dir) or run_dir

@@ -19,7 +19,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..audio.config import AudioConfig
 from ..audio.mel import MelSpectrogram
-from .vocoder import VocoderLightningModule, vocoder_module_from_cfg
+from .vocoder_module import VocoderLightningModule
+from .vocoder_train import vocoder_module_from_cfg
 
 __all__ = ["measure_training_steps", "module_from_vocoder_cfg"]
 
@@ -116,9 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.experiment:
         exp = OmegaConf.load(configs / "experiment" / f"{args.experiment}.yaml")
         v = OmegaConf.to_container(OmegaConf.merge(v, exp.get("vocoder", {})), resolve=True)
-    data = v.get("data", {})
-    bs = args.batch_size or int(data.get("batch_size", 16))
-    seg = args.segment_size or int(data.get("segment_size", 8192))
+    bs = args.batch_size or int(v["data"]["batch_size"])
+    seg = args.segment_size or int(v["data"]["segment_size"])
     r = measure_training_steps(module_from_vocoder_cfg(v, AudioConfig()), bs, seg, args.steps, args.steps)
     fmt = lambda x: "n/a" if x is None else f"{x:.2f} s"  # noqa: E731
     print(

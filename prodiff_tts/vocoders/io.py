@@ -19,7 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
 from ..audio.config import AudioConfig
-from ..audio.io import atomic_write
+from ..fileio import atomic_write
 from .base import Vocoder
 from .griffin_lim import GriffinLimVocoder
 from .hifigan import HIFIGAN_PRESETS, HiFiGANGenerator

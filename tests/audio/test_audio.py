@@ -125,7 +125,7 @@ def test_atomic_write_gives_the_usual_permissions(tmp_path) -> None:
     import torch
     from safetensors.torch import save_file
 
-    from prodiff_tts.audio.io import atomic_write
+    from prodiff_tts.fileio import atomic_write
 
     umask = os.umask(0o022)
     try:

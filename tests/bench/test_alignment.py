@@ -1,7 +1,7 @@
 import pytest
 
 from prodiff_tts.bench.alignment import word_boundary_errors, word_end_times
-from prodiff_tts.training.distill import load_teacher_checkpoint
+from prodiff_tts.checkpoints import load_teacher_checkpoint
 
 from pathlib import Path
 

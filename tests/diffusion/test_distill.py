@@ -71,10 +71,10 @@ def test_target_at_zero_is_teacher_second_prediction(schedule):
 def test_target_validates_and_needs_no_grad():
     sch = CosineSchedule()
     w = torch.tensor(2.0, requires_grad=True)
-    out = distillation_target(torch.randn(2, 3), 1.0, 0.5, 0.0, lambda z, t: w * z, sch)
+    out = distillation_target(torch.randn(2, 3), 1.0, 0.5, 0.0, lambda z, t, i: w * z, sch)
     assert not out.requires_grad
     with pytest.raises(ValueError):
-        distillation_target(torch.randn(2, 3), 0.5, 0.5, 0.0, lambda z, t: z, sch)
+        distillation_target(torch.randn(2, 3), 0.5, 0.5, 0.0, lambda z, t, i: z, sch)
 
 
 def test_halving_and_triplets():

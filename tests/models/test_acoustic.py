@@ -91,7 +91,7 @@ def test_condition_infer_speed_and_sampling():
     assert ((len_fast - mel_lengths / 2).abs() <= 1).all()
     layer_masks = [None, [True, False, True]]
     x = ddim_sample(
-        model.denoise_fn(cond, mask, layer_masks), CosineSchedule(), uniform_timesteps(2), (2, 8, cond.shape[-1]),
+        model.denoiser.bind(cond, mask, layer_masks), CosineSchedule(), uniform_timesteps(2), (2, 8, cond.shape[-1]),
         generator=torch.Generator().manual_seed(0), mask=mask,
     )
     assert x.shape == (2, 8, cond.shape[-1]) and (x[1, :, int(mel_lengths[1]):] == 0).all()

@@ -7,7 +7,7 @@ from prodiff_tts.bench.evaluate import HeldOutSet
 from prodiff_tts.search.evolution import Candidate
 from prodiff_tts.search.fitness import ScheduleFitness
 from prodiff_tts.search.run import SearchSettings, run_search
-from prodiff_tts.training.distill import load_teacher_checkpoint
+from prodiff_tts.checkpoints import load_teacher_checkpoint
 
 
 @pytest.mark.slow

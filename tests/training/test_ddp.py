@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from prodiff_tts.training.export import read_checkpoint
+from prodiff_tts.checkpoints import read_checkpoint
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ import torch
 
 from prodiff_tts.cli import main
 from prodiff_tts.training.distill import round_plan
-from prodiff_tts.training.export import ema_state, read_checkpoint
+from prodiff_tts.checkpoints import ema_state, read_checkpoint
 
 
 def test_round_plan_halves_down_to_final():

@@ -5,7 +5,7 @@ import soundfile as sf
 import torch
 
 from prodiff_tts.cli import main
-from prodiff_tts.training.export import read_checkpoint
+from prodiff_tts.checkpoints import read_checkpoint
 
 
 @pytest.mark.slow
@@ -78,3 +78,45 @@ def test_float16_export_halves_the_weights_and_sounds_the_same(trained_tiny, tmp
         mels.append(synth.mel_batch(["Half precision weights."], steps=2, seed=1)[0])
     assert mels[0].shape == mels[1].shape
     assert (mels[0] - mels[1]).abs().mean() < 0.02 * mels[0].abs().mean()
+
+
+@pytest.mark.slow
+def test_init_from_voice_starts_from_its_weights_and_refuses_another_model(tiny_bundle, prepared_tiny, tmp_path):
+    from prodiff_tts.bundle import BundleError, acoustic_state
+    from prodiff_tts.training.run import compose_config
+    from prodiff_tts.training.teacher import TeacherModule, init_from_voice
+    from prodiff_tts.text import Vocab
+    from omegaconf import OmegaConf
+
+    cfg = compose_config(["experiment=fixture", f"data.dir={prepared_tiny}", f"run_dir={tmp_path}"])
+    vocab = Vocab.load(prepared_tiny / "vocab.json")
+
+    def module(model_cfg) -> TeacherModule:
+        return TeacherModule(model=OmegaConf.to_container(model_cfg, resolve=True), n_symbols=len(vocab),
+                             diffusion=OmegaConf.to_container(cfg.diffusion, resolve=True),
+                             optim=OmegaConf.to_container(cfg.teacher, resolve=True))
+
+    m = module(cfg.model)
+    _, state = acoustic_state(tiny_bundle)
+    key = "denoiser.output_projection.weight" if "denoiser.output_projection.weight" in state else next(
+        k for k in state if k.startswith("denoiser."))
+    assert not torch.equal(m.model.state_dict()[key], state[key])
+    init_from_voice(m, tiny_bundle, list(vocab.symbols))
+    for name, value in m.model.state_dict().items():
+        assert torch.equal(value, state[name]), name
+        assert torch.equal(m.ema.module.state_dict()[name], state[name]), name
+    with pytest.raises(BundleError, match="phoneme inventory"):
+        init_from_voice(m, tiny_bundle, list(vocab.symbols) + ["XX"])
+    bigger = OmegaConf.merge(cfg.model, {"denoiser": {"n_layers": cfg.model.denoiser.n_layers + 1}})
+    with pytest.raises(BundleError, match="model config"):
+        init_from_voice(module(bigger), tiny_bundle, list(vocab.symbols))
+
+
+@pytest.mark.slow
+def test_train_with_init_from_runs_from_the_voice(tiny_bundle, prepared_tiny, tmp_path):
+    from prodiff_tts.training.run import train
+
+    run_dir = tmp_path / "ft"
+    train(["experiment=fixture", f"data.dir={prepared_tiny}", f"run_dir={run_dir}", "trainer.max_steps=2",
+           f"teacher.init_from={tiny_bundle}"])
+    assert read_checkpoint(run_dir / "checkpoints" / "last.ckpt")["global_step"] == 2

@@ -21,12 +21,10 @@ from prodiff_tts.training.audio_data import (
     VocoderDataModule,
     read_audio,
 )
-from prodiff_tts.training.vocoder import (
-    VocoderLightningModule,
-    export_vocoder,
-    train_vocoder,
-    vocoder_module_from_cfg,
-)
+from prodiff_tts.training.run import compose_config
+from prodiff_tts.training.vocoder_export import export_vocoder
+from prodiff_tts.training.vocoder_module import VocoderLightningModule
+from prodiff_tts.training.vocoder_train import resume_checkpoint, train_vocoder, vocoder_module_from_cfg
 from prodiff_tts.vocoders import load_vocoder
 
 AC = AudioConfig()
@@ -215,18 +213,12 @@ def test_spectral_losses_need_a_spectrum_vocoder() -> None:
 
 # --- entry point ------------------------------------------------------------------------------------
 def _cfg(tmp_path: Path, manifest: Path, max_steps: int) -> OmegaConf:
-    return OmegaConf.create({
-        "task": "vocoder", "run_dir": str(tmp_path / "run"), "seed": 1, "audio": AC.to_dict(),
-        "data": {"dir": str(manifest.parent)},
-        "trainer": {"accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto",
-                    "precision": "32-true", "max_steps": max_steps, "val_check_interval": 2,
-                    "limit_val_batches": 1.0, "log_every_n_steps": 1, "gradient_clip_val": 1.0,
-                    "checkpoint_every_minutes": 5, "threads": 1},
-        "vocoder": {**TINY_GEN, "generator": TINY_GEN["kwargs"], "discriminators": ["mrd"],
-                    "discriminator_kwargs": TINY_DISC, "mel_only_steps": 1,
-                    "data": {"segment_size": 2048, "batch_size": 2, "num_workers": 0, "val_clips": 1,
-                             "val_max_seconds": 0.5}},
-    })
+    """The package's tiny vocoder experiment (every other setting from the YAML) on ``manifest``'s cache."""
+    return compose_config([
+        "experiment=vocoder_fixture", f"run_dir={tmp_path / 'run'}", "seed=1", f"data.dir={manifest.parent}",
+        f"trainer.max_steps={max_steps}", "trainer.val_check_interval=2", "vocoder.mel_only_steps=1",
+        "vocoder.data.val_max_seconds=0.5",
+    ])
 
 
 def test_train_vocoder_resumes_from_last(tmp_path) -> None:
@@ -240,6 +232,34 @@ def test_train_vocoder_resumes_from_last(tmp_path) -> None:
     train_vocoder(_cfg(tmp_path, manifest, 3))  # continues from last.ckpt
     assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == 5
     assert not list((run / "checkpoints").glob(".*tmp*"))  # atomic writes leave no temporaries
+
+
+def test_resume_modes(tmp_path) -> None:
+    ckpt_dir = tmp_path / "checkpoints"
+    assert resume_checkpoint("auto", ckpt_dir) is None and resume_checkpoint("never", ckpt_dir) is None
+    ckpt_dir.mkdir()
+    (ckpt_dir / "last.ckpt").write_bytes(b"")
+    other = tmp_path / "other.ckpt"
+    other.write_bytes(b"")
+    assert resume_checkpoint("auto", ckpt_dir) == ckpt_dir / "last.ckpt" == resume_checkpoint(None, ckpt_dir)
+    assert resume_checkpoint("never", ckpt_dir) is None and resume_checkpoint(False, ckpt_dir) is None
+    assert resume_checkpoint(str(other), ckpt_dir) == other
+    with pytest.raises(FileNotFoundError, match="resume checkpoint not found"):
+        resume_checkpoint(str(tmp_path / "nope.ckpt"), ckpt_dir)
+
+
+def test_init_from_loads_a_saved_generator(tmp_path) -> None:
+    from prodiff_tts.training.vocoder_train import _init_generator
+    from prodiff_tts.vocoders import save_vocoder
+
+    torch.manual_seed(0)
+    src = VocoderLightningModule(TINY_GEN, AC.to_dict(), [])
+    save_vocoder(src.generator, tmp_path / "src")
+    torch.manual_seed(1)
+    module = VocoderLightningModule(TINY_GEN, AC.to_dict(), ["mrd"], TINY_DISC)
+    _init_generator(module, str(tmp_path / "src"))
+    assert all(torch.equal(a, b) for a, b in zip(src.generator.state_dict().values(),
+                                                  module.generator.state_dict().values()))
 
 
 def test_audio_config_must_match_the_prepared_data(tmp_path) -> None:

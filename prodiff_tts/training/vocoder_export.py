@@ -1,0 +1,41 @@
+"""A trained vocoder as a ``save_vocoder`` directory (safetensors + JSON, generator only, ``load_vocoder``):
+from a live generator at the end of training, or from a Lightning checkpoint of the vocoder module."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import torch
+
+from ..audio.config import AudioConfig
+from ..vocoders.base import Vocoder
+from ..vocoders.io import build_vocoder, save_vocoder
+
+__all__ = ["export_generator", "export_vocoder"]
+
+
+def export_generator(generator: Vocoder, out_dir: str | os.PathLike, fold_weight_norm: bool = True) -> Path:
+    """A copy of ``generator`` (weight norm folded) on the CPU, saved to ``out_dir``; ``generator`` itself is
+    left as it is (training may go on)."""
+    model = copy.deepcopy(generator).cpu()
+    if fold_weight_norm:
+        model.remove_weight_norm()
+    return save_vocoder(model.eval(), out_dir)
+
+
+def export_vocoder(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, fold_weight_norm: bool = True) -> Path:
+    """Lightning checkpoint of :class:`~.vocoder_module.VocoderLightningModule` -> ``save_vocoder`` directory.
+    Loads with ``weights_only=True``."""
+    ckpt = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
+    hp = ckpt.get("hyper_parameters")
+    if not hp or "generator" not in hp:
+        raise ValueError(f"{checkpoint}: not a vocoder training checkpoint (no generator hyper-parameters)")
+    gen_kwargs = dict(hp["generator"].get("kwargs", {}) or {})
+    gen_kwargs["audio_config"] = AudioConfig.from_dict(dict(hp.get("audio_config") or {}))
+    model = build_vocoder(str(hp["generator"]["name"]), **gen_kwargs)
+    prefix = "generator."
+    state = {k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+    model.load_state_dict(state, strict=True)
+    return export_generator(model, out_dir, fold_weight_norm)
