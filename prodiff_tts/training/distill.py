@@ -4,6 +4,14 @@ As in ProDiff, the encoder and variance adaptor are frozen and shared; only the 
 of a round is initialised from its teacher, and becomes the teacher of the next round. Each round is its own
 Lightning run (``<run_dir>/k<K>/``) with checkpoints and resume; its student (EMA weights) is saved as
 ``<run_dir>/k<K>/student.safetensors`` and evaluated on the held-out set before the next round starts.
+
+Adversarial term (``distill.adversarial_weight`` > 0, in the rounds whose student takes at most
+``distill.adversarial_max_steps`` steps): as in Adversarial Diffusion Distillation (Sauer et al. 2023), a
+discriminator on mels (:mod:`.mel_discriminator`) compares the student's x0 prediction with the recording,
+and the student minimizes distillation loss + weight x adversarial loss. Distillation alone copies a teacher
+whose few-step output is already smooth; the discriminator pushes back the detail a listener misses. Lightning
+counts both optimizers' steps then, so such a round runs ``2 x steps_per_round`` optimizer steps (the same
+number of batches).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from ..diffusion.schedule import schedule_from_config, uniform_timesteps
 from ..models.acoustic import AcousticModel
 from .ema import EMA
 from .losses import masked_l1
+from .mel_discriminator import MelDiscriminator, hinge_d_loss, hinge_g_loss
 
 
 def round_plan(start_steps: int, final_steps: int) -> list[tuple[int, int]]:
@@ -43,7 +52,8 @@ class DistillModule(L.LightningModule):
 
     def __init__(self, teacher_checkpoint: str, teacher_denoiser: str | None, teacher_steps: int,
                  lr: float = 1e-4, loss: str = "l1", ema_decay: float = 0.995, warmup_steps: int = 100,
-                 seed: int = 0) -> None:
+                 seed: int = 0, adversarial_weight: float = 0.0, disc_lr: float = 2e-4,
+                 disc_channels: int = 32, grad_clip: float | None = None) -> None:
         super().__init__()
         self.save_hyperparameters()
         model, hp = load_teacher_checkpoint(teacher_checkpoint)
@@ -58,6 +68,13 @@ class DistillModule(L.LightningModule):
         if loss not in ("l1", "snr_mse"):
             raise ValueError(f"distillation loss must be 'l1' or 'snr_mse', got {loss!r}")
         self.loss_name = loss
+        if adversarial_weight < 0:
+            raise ValueError(f"adversarial_weight must be >= 0, got {adversarial_weight}")
+        self.adversarial = adversarial_weight > 0
+        if self.adversarial:
+            self.automatic_optimization = False  # two optimizers, stepped in training_step
+            cfg = model.config
+            self.discriminator = MelDiscriminator(cfg.n_mels, cfg.encoder.hidden, channels=disc_channels)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -82,16 +99,53 @@ class DistillModule(L.LightningModule):
             m = mask.expand_as(pred)
             loss = (w * (pred - target) ** 2 * m).sum() / m.sum().clamp(min=1.0)
         self.log("train/distill_loss", loss, prog_bar=True, batch_size=x0.shape[0])
-        return loss
+        if not self.adversarial:
+            return loss
+        self._adversarial_step(loss, pred, x0 * mask, cond, mask)
+        return None
+
+    def _adversarial_step(self, distill_loss: torch.Tensor, pred: torch.Tensor, real: torch.Tensor,
+                          cond: torch.Tensor, mask: torch.Tensor) -> None:
+        """One discriminator step on (recording, student's x0), then one student step on distillation +
+        adversarial loss (manual optimization)."""
+        opt_g, opt_d = self.optimizers()
+        sched_g, sched_d = self.lr_schedulers()
+        bs = pred.shape[0]
+        loss_d = hinge_d_loss(self.discriminator(real, cond, mask), self.discriminator(pred.detach(), cond, mask),
+                              mask)
+        opt_d.zero_grad()
+        self.manual_backward(loss_d)
+        self._clip(opt_d)
+        opt_d.step()
+        sched_d.step()
+        loss_adv = hinge_g_loss(self.discriminator(pred, cond, mask), mask)
+        loss_g = distill_loss + self.hparams.adversarial_weight * loss_adv
+        opt_g.zero_grad()
+        self.manual_backward(loss_g)
+        self._clip(opt_g)
+        opt_g.step()
+        sched_g.step()
+        self.log_dict({"train/disc_loss": loss_d, "train/adv_loss": loss_adv, "train/student_loss": loss_g},
+                      batch_size=bs)
 
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
         self.ema.update(self.student, self.global_step)
+
+    def _clip(self, opt) -> None:
+        # the trainer's gradient_clip_val does not apply under manual optimization: the same clip, by hand
+        if self.hparams.grad_clip:
+            self.clip_gradients(opt, gradient_clip_val=float(self.hparams.grad_clip), gradient_clip_algorithm="norm")
 
     def configure_optimizers(self):
         opt = torch.optim.AdamW(self.student.parameters(), lr=self.hparams.lr, betas=(0.9, 0.98))
         warm = max(1, self.hparams.warmup_steps)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm))
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        if not self.adversarial:
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        # GAN practice (as the vocoder's): Adam with a low beta1 for the discriminator
+        opt_d = torch.optim.AdamW(self.discriminator.parameters(), lr=self.hparams.disc_lr, betas=(0.5, 0.9))
+        sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, lambda s: min(1.0, (s + 1) / warm))
+        return [opt, opt_d], [{"scheduler": sched, "interval": "step"}, {"scheduler": sched_d, "interval": "step"}]
 
 
 def run_distillation(cfg) -> Path:
@@ -120,13 +174,19 @@ def run_distillation(cfg) -> Path:
         student_file = round_dir / "student.safetensors"
         if not student_file.is_file():
             L.seed_everything(cfg.seed + student_steps, workers=True, verbose=False)
+            adv = float(dcfg.adversarial_weight) if student_steps <= int(dcfg.adversarial_max_steps) else 0.0
             module = DistillModule(str(teacher_ckpt), str(teacher_den) if teacher_den else None, teacher_steps,
                                    lr=float(dcfg.lr), loss=str(dcfg.loss), ema_decay=float(dcfg.ema_decay),
-                                   warmup_steps=int(dcfg.warmup_steps), seed=cfg.seed)
+                                   warmup_steps=int(dcfg.warmup_steps), seed=cfg.seed, adversarial_weight=adv,
+                                   disc_lr=float(dcfg.disc_lr), disc_channels=int(dcfg.disc_channels),
+                                   grad_clip=cfg.trainer.get("gradient_clip_val"))
             dm = FeatureDataModule(data_dir, batch_size=d.batch_size, num_workers=d.num_workers,
                                    max_frames=d.max_frames, val_items=d.val_items, seed=cfg.seed)
             tcfg = cfg.trainer.copy()
-            tcfg.max_steps = int(dcfg.steps_per_round)
+            # an adversarial round steps two optimizers per batch, and Lightning counts both
+            tcfg.max_steps = int(dcfg.steps_per_round) * (2 if module.adversarial else 1)
+            if module.adversarial:
+                tcfg.gradient_clip_val = None  # clipped in the module (manual optimization)
             tcfg.val_check_interval = min(int(tcfg.val_check_interval), int(dcfg.steps_per_round))
             tcfg.limit_val_batches = 0  # each round is evaluated by the table below instead
             resume = last_checkpoint(round_dir)
