@@ -1,6 +1,9 @@
-"""Python API: ``Synthesizer.from_pretrained(path).synthesize(text, steps=2) -> (waveform, sample_rate)``.
+"""Python API: ``Synthesizer.from_pretrained(path).synthesize(text, steps=2) -> (waveform, sample_rate)``;
+``synthesize_with_timestamps`` / ``stream_with_timestamps`` add word and phoneme timings.
 
-Loads a bundle (safetensors + YAML/JSON) with plain torch: no Lightning, no Hydra, no pickle.
+Text may carry pronunciation markup (inline ``[[HH AH0 L OW1]]``, SSML-lite when it starts with ``<speak>``;
+docs/text.md) and the voice a user lexicon. Loads a bundle (safetensors + YAML/JSON) with plain torch: no
+Lightning, no Hydra, no pickle.
 """
 
 from __future__ import annotations
@@ -8,9 +11,10 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -18,9 +22,68 @@ import torch
 from .bundle import BundleError, audio_config, load_state, load_weights, read_bundle_config, read_json
 from .diffusion.sampler import ddim_sample
 from .diffusion.schedule import schedule_from_config, uniform_timesteps
+from .timestamps import PhonemeTiming, WordTiming, sentence_timings
 from .voices import DEFAULT_VOICE, default_model_path  # noqa: F401  (re-exported: the API's default voice)
 
-PAUSE_SECONDS = 0.15  # silence inserted between sentences of a long text
+if TYPE_CHECKING:
+    from .text import Lexicon, Phonemized
+
+PAUSE_SECONDS = 0.15  # silence inserted between sentences of a long text (unless SSML asks for a <break>)
+
+STAGES = ("frontend", "encoder_variance", "denoiser", "vocoder")
+StageTimer = Callable[[str, int], AbstractContextManager]
+"""The optional ``stage_timer`` of the synthesis methods, e.g. the benchmark's recorder: called as
+``stage_timer(stage, frames)``, it returns a context manager that the call runs one stage inside. ``stage``
+is one of :data:`STAGES`: "frontend" (sentence split, speakability check and G2P of the whole text, once per
+call), then per batch of sentences "encoder_variance" (encoder and variance adaptor), "denoiser" (the
+diffusion sampling: the denoiser's condition projection and steps and the DDIM updates between them) and
+"vocoder". ``frames``: for "denoiser" the frames it runs on, padding included (batch x padded length: what
+its FLOPs scale with); for "vocoder" the frames of speech it turns into audio (``frames x hop`` samples, the
+batch's padding and the pauses between sentences excluded); 0 for "frontend" and "encoder_variance" (not
+known before they run). Passed per call, never stored on the Synthesizer, so threads may time their own
+calls; None (the default) costs nothing."""
+
+
+def _stage(timer: StageTimer | None, stage: str, frames: int = 0) -> AbstractContextManager:
+    return nullcontext() if timer is None else timer(stage, frames)
+
+
+class TimedPiece(NamedTuple):
+    """A piece of :meth:`Synthesizer.stream_with_timestamps`: its audio and the timings of the words and
+    phonemes in it, in seconds from the start of the whole audio (not of the piece)."""
+
+    audio: np.ndarray
+    words: list[WordTiming]
+    phonemes: list[PhonemeTiming]
+
+
+class TimedSpeech(NamedTuple):
+    """What :meth:`Synthesizer.synthesize_with_timestamps` returns."""
+
+    audio: np.ndarray
+    sample_rate: int
+    words: list[WordTiming]
+    phonemes: list[PhonemeTiming]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A speakable sentence of one call: its phonemes and ids, its speed (the call's ``speed`` times the
+    unit's prosody rate) and the samples of silence before it (the pause after the sentence before, a
+    ``<break>``)."""
+
+    ids: list[int]
+    phonemized: "Phonemized"
+    speed: float
+    silence_before: int
+
+
+@dataclass(frozen=True)
+class _Script:
+    """The speakable sentences of one call and the silence after the last one (a trailing ``<break>``)."""
+
+    units: list[_Unit]
+    trailing: int
 
 
 @dataclass(frozen=True)
@@ -40,10 +103,13 @@ class Synthesizer:
     config, else its own vocoder, else Griffin-Lim), "bundle",
     "griffin-lim", or the path of a saved vocoder (``load_vocoder``; it must use the voice's audio config).
     An architecture name that needs trained weights ("hifigan-v1", "istft", ...) is refused unless
-    ``untrained_vocoder_ok`` (speed measurements with random weights)."""
+    ``untrained_vocoder_ok`` (speed measurements with random weights). ``lexicon``: a user lexicon (a file
+    path, a :class:`~prodiff_tts.text.Lexicon` or a word -> "PHONEMES" mapping) consulted before CMUdict and
+    espeak; a bad file raises ``LexiconError`` (a ValueError) here."""
 
     def __init__(self, bundle_dir: str | Path, device: str = "cpu", vocoder: str | None = None,
-                 untrained_vocoder_ok: bool = False) -> None:
+                 untrained_vocoder_ok: bool = False, lexicon: "str | os.PathLike[str] | Lexicon | None" = None
+                 ) -> None:
         from .models.acoustic import AcousticModel
         from .models.config import AcousticConfig
         from .models.denoiser import WaveNetDenoiser
@@ -74,7 +140,7 @@ class Synthesizer:
         stats = read_json(self.bundle_dir / "stats.json")
         self.mel_mean = torch.tensor(stats["mel_mean"], device=self.device).view(1, -1, 1)
         self.mel_std = torch.tensor(stats["mel_std"], device=self.device).view(1, -1, 1)
-        self.frontend = TextFrontend(self.vocab)
+        self.frontend = TextFrontend(self.vocab, lexicon=lexicon)
         self.schedule = schedule_from_config(self.config.diffusion)
         path = self.bundle_dir / "schedule.json"
         self.searched: dict = read_json(path) if path.exists() else {}
@@ -104,13 +170,14 @@ class Synthesizer:
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", vocoder: str | None = None,
-                        untrained_vocoder_ok: bool = False) -> "Synthesizer":
+                        untrained_vocoder_ok: bool = False,
+                        lexicon: "str | os.PathLike[str] | Lexicon | None" = None) -> "Synthesizer":
         if path is None:
             path = default_model_path()
             if not path.is_dir():
                 raise BundleError(f"no voice at {path}: pass --model BUNDLE (from `tts export`) or set "
                                   f"PRODIFF_TTS_MODEL")
-        return cls(path, device=device, vocoder=vocoder, untrained_vocoder_ok=untrained_vocoder_ok)
+        return cls(path, device=device, vocoder=vocoder, untrained_vocoder_ok=untrained_vocoder_ok, lexicon=lexicon)
 
     # --- step plans ----------------------------------------------------------------------------------------
 
@@ -118,15 +185,30 @@ class Synthesizer:
     def supported_steps(self) -> list[int]:
         return sorted({k for e in self.config.denoisers for k in e.steps})
 
-    def plan(self, steps: int, schedule: str = "searched") -> StepPlan:
+    def plan(self, steps: int, schedule: str = "searched", denoiser: str | None = None) -> StepPlan:
+        """How ``steps`` are served. ``denoiser`` None: the voice's choice (a student distilled for this step
+        count, else the teacher). A name forces that denoiser: a student only at its own step count, the
+        teacher (any x0 model of continuous time) at any count, e.g. the undistilled teacher at a student's
+        step count, the baseline distillation has to beat."""
         if schedule not in ("searched", "uniform"):
             raise ValueError(f"schedule must be 'searched' or 'uniform', got {schedule!r}")
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps not in self.supported_steps:
-            raise ValueError(f"--steps {steps} is not supported by this voice; supported: "
-                             f"{', '.join(map(str, self.supported_steps))}")
-        # a student distilled for this step count beats the teacher at that count
-        entry = next((e for e in self.config.denoisers if e.distilled and steps in e.steps), None)
-        entry = entry or next(e for e in self.config.denoisers if steps in e.steps)
+        if denoiser is None:
+            if not isinstance(steps, int) or isinstance(steps, bool) or steps not in self.supported_steps:
+                raise ValueError(f"--steps {steps} is not supported by this voice; supported: "
+                                 f"{', '.join(map(str, self.supported_steps))}")
+            # a student distilled for this step count beats the teacher at that count
+            entry = next((e for e in self.config.denoisers if e.distilled and steps in e.steps), None)
+            entry = entry or next(e for e in self.config.denoisers if steps in e.steps)
+        else:
+            entry = next((e for e in self.config.denoisers if e.name == denoiser), None)
+            if entry is None:
+                raise ValueError(f"no denoiser {denoiser!r} in this voice; it has "
+                                 f"{', '.join(e.name for e in self.config.denoisers)}")
+            if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= 1000:
+                raise ValueError(f"--steps must be an integer from 1 to 1000, got {steps!r}")
+            if entry.distilled and steps not in entry.steps:
+                raise ValueError(f"denoiser {entry.name!r} is distilled for {', '.join(map(str, entry.steps))} "
+                                 f"step(s), not {steps}")
         found = self.searched.get("schedules", {}).get(f"{entry.name}:{steps}")
         if schedule == "searched" and found:
             masks = found.get("layer_masks")
@@ -138,13 +220,15 @@ class Synthesizer:
 
     @torch.no_grad()
     def mel_batch(self, texts: Sequence[str], steps: int = 2, seed: int = 0, speed: float = 1.0,
-                  schedule: str = "searched") -> list[torch.Tensor]:
-        """Natural-log mels [n_mels, T_i] of a batch of sentences, one diffusion run for the batch."""
+                  schedule: str = "searched", *, stage_timer: StageTimer | None = None,
+                  denoiser: str | None = None) -> list[torch.Tensor]:
+        """Natural-log mels [n_mels, T_i] of a batch of sentences, one diffusion run for the batch
+        (``denoiser``: see :meth:`plan`)."""
         self._check_speed(speed)
-        plan = self.plan(steps, schedule)
-        with self._text_lock:
+        plan = self.plan(steps, schedule, denoiser)
+        with self._text_lock, _stage(stage_timer, "frontend"):
             ids = [self.frontend.encode(t) for t in texts]
-        return self._mel_ids(ids, plan, seed, speed)
+        return self._mel_ids(ids, plan, seed, speed, stage_timer)
 
     @staticmethod
     def _check_speed(speed: float) -> None:
@@ -152,21 +236,34 @@ class Synthesizer:
             raise ValueError(f"speed must be between 0.1 and 10, got {speed}")
 
     @torch.no_grad()
-    def _mel_ids(self, ids: Sequence[Sequence[int]], plan: StepPlan, seed: int, speed: float) -> list[torch.Tensor]:
+    def _mel_ids(self, ids: Sequence[Sequence[int]], plan: StepPlan, seed: int, speed: float,
+                 stage_timer: StageTimer | None = None) -> list[torch.Tensor]:
+        return self._mel_ids_durations(ids, plan, seed, speed, stage_timer)[0]
+
+    @torch.no_grad()
+    def _mel_ids_durations(self, ids: Sequence[Sequence[int]], plan: StepPlan, seed: int,
+                           speed: float | Sequence[float], stage_timer: StageTimer | None = None
+                           ) -> tuple[list[torch.Tensor], list[list[int]]]:
+        """(mels, frames per phoneme) of a batch; ``speed``: one float, or one per sentence."""
         lengths = torch.tensor([len(i) for i in ids], device=self.device)
         phonemes = torch.zeros(len(ids), int(lengths.max()), dtype=torch.long, device=self.device)
         for b, seq in enumerate(ids):
             phonemes[b, : len(seq)] = torch.tensor(seq)
-        cond, mask, _, mel_lengths = self.model.condition_infer(phonemes, lengths, speed=float(speed))
-        # the plan's denoiser is passed, not assigned to the model: concurrent calls with other plans are safe
-        denoise = self.denoisers[plan.denoiser].bind(cond, mask, plan.layer_masks)
+        with _stage(stage_timer, "encoder_variance"):
+            cond, mask, durations, mel_lengths = self.model.condition_infer(
+                phonemes, lengths, speed=float(speed) if isinstance(speed, (int, float)) else list(speed))
 
         gen = torch.Generator(device="cpu").manual_seed(int(seed))
         shape = (len(ids), self.audio.n_mels, cond.shape[-1])
         noise = torch.randn(shape, generator=gen).to(self.device)
-        mel = ddim_sample(denoise, self.schedule, plan.timesteps, shape, noise=noise, mask=mask)
+        with _stage(stage_timer, "denoiser", len(ids) * cond.shape[-1]):
+            # the plan's denoiser is passed, not assigned to the model: concurrent calls with other plans are safe
+            denoise = self.denoisers[plan.denoiser].bind(cond, mask, plan.layer_masks)
+            mel = ddim_sample(denoise, self.schedule, plan.timesteps, shape, noise=noise, mask=mask)
         mel = mel * self.mel_std + self.mel_mean
-        return [mel[b, :, : int(mel_lengths[b])] for b in range(len(ids))]
+        durations = durations.cpu()
+        return ([mel[b, :, : int(mel_lengths[b])] for b in range(len(ids))],
+                [durations[b, : len(seq)].tolist() for b, seq in enumerate(ids)])
 
     def load(self) -> "Synthesizer":
         """Load what is otherwise loaded on first use (pronunciation dictionary, espeak, vocoder) and run
@@ -211,52 +308,171 @@ class Synthesizer:
         return [wav[b, : m.shape[-1] * hop].float().cpu().numpy() for b, m in enumerate(mels)]
 
     def stream(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0, schedule: str = "searched",
-               batch_size: int = 8) -> Iterator[np.ndarray]:
+               batch_size: int = 8, *, ssml: bool | None = None,
+               stage_timer: StageTimer | None = None) -> Iterator[np.ndarray]:
         """The waveform of a long text piece by piece: one float32 array per batch of ``batch_size`` sentences,
         the pauses between sentences included, so that concatenating the pieces gives :meth:`synthesize`'s
         waveform. Memory is bounded by one batch, whatever the length of the text; ``batch_size=1`` yields
         one piece per sentence (the shortest time to the first audio). Each batch draws its noise from
         ``seed`` plus the index of its first sentence, so the audio depends on ``batch_size``.
 
-        Everything is checked before this returns (steps, schedule, speed, batch size, and that the text has
-        something speakable: ``UnspeakableTextError`` otherwise), so a caller can open its output after the
-        call and before the first piece. Warnings about dropped characters are issued once, here."""
-        from .text import UnspeakableTextError, split_sentences
+        Markup (docs/text.md): inline ``[[PHONEMES]]`` always; SSML-lite when the text starts with ``<speak>``
+        (``ssml=None``), always (``True``) or never (``False``). A ``<break>`` replaces the pause after its
+        sentence (a break before any speech is leading silence, one after the last sentence trailing
+        silence); ``<prosody rate>`` multiplies ``speed`` for its sentences.
+
+        Everything is checked before this returns (steps, schedule, speed, batch size, the markup, and that
+        the text has something speakable: ``UnspeakableTextError`` otherwise; ``MarkupError`` /
+        ``PronunciationError``, ValueErrors, for bad markup), so a caller can open its output after the call
+        and before the first piece. Warnings about dropped characters or ignored markup are issued once,
+        here. ``stage_timer``: see :data:`StageTimer`."""
+        plan, script = self._prepare(text, steps, speed, schedule, batch_size, stage_timer, ssml)
+        pieces = self._pieces(script, self._unit_batches(script, plan, seed, batch_size, stage_timer), stage_timer,
+                              timed=False)
+        return (piece.audio for piece in pieces)
+
+    def stream_with_timestamps(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0,
+                               schedule: str = "searched", batch_size: int = 8, *, ssml: bool | None = None,
+                               stage_timer: StageTimer | None = None) -> Iterator[TimedPiece]:
+        """:meth:`stream` with timings: one :class:`TimedPiece` ``(audio, words, phonemes)`` per piece, the
+        same audio, and the :class:`~prodiff_tts.timestamps.WordTiming` / ``PhonemeTiming`` of the words and
+        phonemes spoken in it, in seconds from the start of the whole audio. Timings come from the frame
+        durations the synthesis used (speed, prosody rate, pauses and breaks included): a word starts with its
+        first phoneme and ends with its last; boundary tokens (punctuation, pauses) are phoneme timings with
+        ``word == -1``."""
+        plan, script = self._prepare(text, steps, speed, schedule, batch_size, stage_timer, ssml)
+        return self._pieces(script, self._unit_batches(script, plan, seed, batch_size, stage_timer), stage_timer,
+                            timed=True)
+
+    def stream_mels(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0, schedule: str = "searched",
+                    batch_size: int = 8, *, ssml: bool | None = None,
+                    stage_timer: StageTimer | None = None) -> Iterator[list[torch.Tensor]]:
+        """What :meth:`stream` vocodes: the natural-log mels [n_mels, T_i] of the text's speakable sentences,
+        one list per batch of ``batch_size`` sentences (the same checks, warnings, noise and mels; silence
+        is not in them)."""
+        plan, script = self._prepare(text, steps, speed, schedule, batch_size, stage_timer, ssml)
+        return (mels for _, mels, _ in self._unit_batches(script, plan, seed, batch_size, stage_timer))
+
+    def _prepare(self, text: str, steps: int, speed: float, schedule: str, batch_size: int,
+                 stage_timer: StageTimer | None, ssml: bool | None = None) -> tuple[StepPlan, _Script]:
+        """(step plan, speakable sentences and silences) after every check; the frontend's warnings are
+        issued once each, attributed to the caller of :meth:`stream` / :meth:`stream_mels`."""
+        from .text import UnspeakableTextError
 
         self._check_speed(speed)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if ssml is not None and not isinstance(ssml, bool):
+            raise ValueError(f"ssml must be True, False or None (auto), got {ssml!r}")
         plan = self.plan(steps, schedule)
-        ids: list[list[int]] = []  # phoneme ids of the speakable sentences: small next to their audio
-        with self._text_lock, warnings.catch_warnings(record=True) as caught:
+        error: Exception | None = None
+        rendered = []  # phoneme ids of the speakable sentences: small next to their audio
+        with self._text_lock, _stage(stage_timer, "frontend"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            for s in split_sentences(text):
-                try:
-                    ids.append(self.frontend.encode(s))
-                except UnspeakableTextError:
-                    continue
-        for w in sorted({str(c.message) for c in caught}):
-            warnings.warn(w, stacklevel=2)
-        if not ids:
-            raise UnspeakableTextError(f"nothing speakable in the text: {text[:60]!r}")
-        return self._stream(ids, plan, seed, speed, batch_size)
+            try:
+                rendered = self.frontend.render(text, ssml=ssml)
+            except UnspeakableTextError:
+                error = UnspeakableTextError(f"nothing speakable in the text: {text[:60]!r}")
+            except ValueError as e:  # bad markup: one line, after the warnings of what came before it
+                error = e
+        for message, category in sorted({(str(c.message), c.category) for c in caught}, key=lambda m: m[0]):
+            warnings.warn(message, category, stacklevel=3)
+        if error is not None:
+            raise error
+        return plan, self._script(rendered, speed)
 
-    def _stream(self, ids: list[list[int]], plan: StepPlan, seed: int, speed: float,
-                batch_size: int) -> Iterator[np.ndarray]:
-        pause = np.zeros(int(PAUSE_SECONDS * self.audio.sample_rate), dtype=np.float32)
-        for start in range(0, len(ids), batch_size):
-            wavs = self.vocode(self._mel_ids(ids[start : start + batch_size], plan, seed + start, speed))
+    def _script(self, rendered: Sequence, speed: float) -> _Script:
+        """Rendered units -> speakable units with the silence before each: a unit's ``break_after`` when it
+        asks for one, else :data:`PAUSE_SECONDS` between two sentences."""
+        sr = self.audio.sample_rate
+        pause = int(PAUSE_SECONDS * sr)
+        units: list[_Unit] = []
+        pending = 0  # samples of silence before the next speakable unit
+        for r in rendered:
+            if not r.is_silence:
+                units.append(_Unit(r.ids, r.phonemized, speed * r.rate, pending))
+                pending = 0
+            if r.break_after > 0:
+                pending += int(round(r.break_after * sr))
+            elif not r.is_silence:
+                pending += pause
+        trailing = pending if not units or rendered[-1].break_after > 0 else 0
+        return _Script(units, trailing)
+
+    def _unit_batches(self, script: _Script, plan: StepPlan, seed: int, batch_size: int,
+                      stage_timer: StageTimer | None
+                      ) -> Iterator[tuple[list[_Unit], list[torch.Tensor], list[list[int]]]]:
+        """(units, mels, frames per phoneme) per batch; the noise of a batch comes from ``seed`` plus the index
+        of its first sentence. Sentences of one batch may have different speeds (prosody rates)."""
+        units = script.units
+        for start in range(0, len(units), batch_size):
+            batch = units[start : start + batch_size]
+            speeds = [u.speed for u in batch]
+            speed = speeds[0] if all(s == speeds[0] for s in speeds) else speeds
+            mels, durations = self._mel_ids_durations([u.ids for u in batch], plan, seed + start, speed, stage_timer)
+            yield batch, mels, durations
+
+    def _pieces(self, script: _Script,
+                batches: Iterator[tuple[list[_Unit], list[torch.Tensor], list[list[int]]]],
+                stage_timer: StageTimer | None, timed: bool) -> Iterator[TimedPiece]:
+        sr, hop = self.audio.sample_rate, self.audio.hop_length
+        silences: dict[int, np.ndarray] = {}
+
+        def silence(n: int) -> np.ndarray:
+            if n not in silences:
+                silences[n] = np.zeros(n, dtype=np.float32)
+            return silences[n]
+
+        pos = 0  # samples before the current piece's next sample
+        done = n_words = 0
+        for batch, mels, durations in batches:
+            with _stage(stage_timer, "vocoder", sum(int(m.shape[-1]) for m in mels)):
+                wavs = self.vocode(mels)
             pieces: list[np.ndarray] = []
-            for wav in wavs:
-                if start or pieces:
-                    pieces.append(pause)
+            words: list[WordTiming] = []
+            phonemes: list[PhonemeTiming] = []
+            for unit, wav, frames in zip(batch, wavs, durations):
+                if unit.silence_before:
+                    pieces.append(silence(unit.silence_before))
+                    pos += unit.silence_before
+                if timed:
+                    ph = unit.phonemized
+                    w, p = sentence_timings(ph.phonemes, ph.word_index, ph.words, frames, pos, pos + len(wav), hop,
+                                            sr, sentence=done, first_word=n_words)
+                    words += w
+                    phonemes += p
+                    n_words += len(w)
                 pieces.append(wav)
-            yield np.concatenate(pieces).astype(np.float32, copy=False)
+                pos += len(wav)
+                done += 1
+            if done == len(script.units) and script.trailing:
+                pieces.append(silence(script.trailing))
+            yield TimedPiece(np.concatenate(pieces).astype(np.float32, copy=False), words, phonemes)
+        if not script.units:  # only silence was asked for
+            yield TimedPiece(silence(script.trailing).copy(), [], [])
 
     def synthesize(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0, schedule: str = "searched",
-                   batch_size: int = 8) -> tuple[np.ndarray, int]:
+                   batch_size: int = 8, *, ssml: bool | None = None,
+                   stage_timer: StageTimer | None = None) -> tuple[np.ndarray, int]:
         """Waveform (float32 in [-1, 1]) and sample rate. Long text is split into sentences, synthesized in
         batches and joined with short pauses (see :meth:`stream` to get it piece by piece in bounded
-        memory). Raises ``UnspeakableTextError`` when nothing is speakable."""
-        pieces = list(self.stream(text, steps, seed, speed, schedule, batch_size))
+        memory, and for the markup ``ssml`` controls). Raises ``UnspeakableTextError`` when nothing is
+        speakable. ``stage_timer``: see :data:`StageTimer`."""
+        pieces = list(self.stream(text, steps, seed, speed, schedule, batch_size, ssml=ssml, stage_timer=stage_timer))
         return np.concatenate(pieces).astype(np.float32, copy=False), self.audio.sample_rate
+
+    def synthesize_with_timestamps(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0,
+                                   schedule: str = "searched", batch_size: int = 8, *, ssml: bool | None = None,
+                                   stage_timer: StageTimer | None = None) -> TimedSpeech:
+        """:meth:`synthesize` (the same waveform) with the timings of its words and phonemes:
+        ``TimedSpeech(audio, sample_rate, words, phonemes)``; see :meth:`stream_with_timestamps`."""
+        audio: list[np.ndarray] = []
+        words: list[WordTiming] = []
+        phonemes: list[PhonemeTiming] = []
+        for piece in self.stream_with_timestamps(text, steps, seed, speed, schedule, batch_size, ssml=ssml,
+                                                 stage_timer=stage_timer):
+            audio.append(piece.audio)
+            words += piece.words
+            phonemes += piece.phonemes
+        return TimedSpeech(np.concatenate(audio).astype(np.float32, copy=False), self.audio.sample_rate, words,
+                           phonemes)

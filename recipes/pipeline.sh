@@ -4,7 +4,8 @@
 #
 #   CORPUS  LJSpeech-format corpus dir     DATA  prepared cache dir     EXP  experiment dir
 #   JOBS    prepare workers                VOICE, BUNDLE (bundle dir, written by stage 5)
-#   TEACHER_EXPERIMENT, VOCODER_EXPERIMENT   Hydra experiments of the teacher and vocoder
+#   TEACHER_EXPERIMENT, VOCODER_EXPERIMENT   Hydra experiments of the teacher and vocoder (VOCODER_EXPERIMENT
+#                                            empty: no neural vocoder, the voice speaks through Griffin-Lim)
 #   DISTILL_START / DISTILL_FINAL            distillation from K0 steps down to this many
 #   SEARCH_STEPS                             step counts whose schedule is searched (stage 6)
 #   TEACHER_ARGS, VOCODER_ARGS, DISTILL_ARGS, EXPORT_ARGS, SEARCH_ARGS, EVAL_ARGS, BENCH_ARGS  extra arguments (arrays)
@@ -50,23 +51,26 @@ if want 2; then
 fi
 if want 3; then
   echo "== stage 3: progressive distillation $DISTILL_START -> $DISTILL_FINAL steps"
-  run tts distill "teacher=$EXP/teacher/checkpoints/last.ckpt" "experiment=$TEACHER_EXPERIMENT" "data.dir=$DATA" \
+  run tts distill --teacher "$EXP/teacher/checkpoints/last.ckpt" "experiment=$TEACHER_EXPERIMENT" "data.dir=$DATA" \
     "run_dir=$EXP/distill" "distill.start_steps=$DISTILL_START" "distill.final_steps=$DISTILL_FINAL" \
     ${DISTILL_ARGS[@]+"${DISTILL_ARGS[@]}"}
 fi
-if want 4; then
+vocoder_args=()
+[ -n "${VOCODER_EXPERIMENT:-}" ] && vocoder_args=(--vocoder "$EXP/vocoder/export")
+if want 4 && [ -z "${VOCODER_EXPERIMENT:-}" ]; then echo "== stage 4: vocoder: none (Griffin-Lim)"; fi
+if want 4 && [ -n "${VOCODER_EXPERIMENT:-}" ]; then
   echo "== stage 4: vocoder"
   run tts train "experiment=$VOCODER_EXPERIMENT" "data.dir=$DATA" "run_dir=$EXP/vocoder" ${VOCODER_ARGS[@]+"${VOCODER_ARGS[@]}"}
 fi
 if want 5; then
   echo "== stage 5: export bundle"
   run tts export "$EXP/teacher/checkpoints/last.ckpt" "$BUNDLE" --voice "$VOICE" --distilled "$EXP/distill" \
-    --vocoder "$EXP/vocoder/export" ${EXPORT_ARGS[@]+"${EXPORT_ARGS[@]}"}
+    ${vocoder_args[@]+"${vocoder_args[@]}"} ${EXPORT_ARGS[@]+"${EXPORT_ARGS[@]}"}
 fi
 if want 6; then
   echo "== stage 6: schedule search"
   for k in $SEARCH_STEPS; do
-    run tts search "model=$BUNDLE" "steps=$k" "experiment=$TEACHER_EXPERIMENT" "data.dir=$DATA" \
+    run tts search --model "$BUNDLE" --steps "$k" "experiment=$TEACHER_EXPERIMENT" "data.dir=$DATA" \
       "run_dir=$EXP/search" ${SEARCH_ARGS[@]+"${SEARCH_ARGS[@]}"}
   done
 fi

@@ -1,8 +1,11 @@
 """The voice shipped in pretrained/: `tts synthesize "hello" --steps 2` works out of the box."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from prodiff_tts.api import DEFAULT_VOICE, Synthesizer, default_model_path
 from prodiff_tts.bundle import read_bundle_config
@@ -51,3 +54,19 @@ def test_unsupported_step_count_lists_the_supported_ones(no_model_override, tmp_
     err = capsys.readouterr().err
     supported = ", ".join(map(str, Synthesizer.from_pretrained().supported_steps))
     assert f"supported: {supported}" in err and not out.exists()
+
+
+def test_a_named_denoiser_serves_its_own_steps_and_the_teacher_any(no_model_override):
+    """plan(steps, denoiser=...): the undistilled teacher at a student's step count (distillation's baseline)."""
+    synth = Synthesizer.from_pretrained(Path(__file__).resolve().parents[1] / "pretrained" / "slt_demo")
+    assert synth.plan(2).denoiser == "student_k2"
+    teacher = synth.plan(2, "uniform", denoiser="teacher")
+    assert teacher.denoiser == "teacher" and len(teacher.timesteps) == 2
+    assert synth.plan(3, "uniform", denoiser="teacher").timesteps == pytest.approx((1.0, 2 / 3, 1 / 3))
+    with pytest.raises(ValueError, match="distilled for 2 step"):
+        synth.plan(4, denoiser="student_k2")
+    with pytest.raises(ValueError, match="no denoiser 'nope'.*teacher"):
+        synth.plan(2, denoiser="nope")
+    a = synth.mel_batch(["Hello there."], steps=2, schedule="uniform", denoiser="teacher")[0]
+    b = synth.mel_batch(["Hello there."], steps=2, schedule="uniform")[0]
+    assert a.shape == b.shape and not torch.allclose(a, b)  # another denoiser, same durations

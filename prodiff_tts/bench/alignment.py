@@ -30,7 +30,7 @@ def word_boundary_errors(model, data_dir: str | Path, alignment_dir: str | Path,
     """Mean absolute word-end error (ms) of the aligner's hard durations (MAS) on a prepared split, against
     ``<alignment_dir>/<id>.words`` (end time, word). Times are shifted by the clip's trim start; utterances
     whose reference word list does not match the frontend's words are skipped and counted."""
-    from ..data.festival import read_alignment
+    from ..data.alignments import read_alignment
     from ..text import G2P
 
     data_dir, alignment_dir = Path(data_dir), Path(alignment_dir)

@@ -191,8 +191,12 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                     steps: Sequence[int] | None = None, schedules: Sequence[str] = ("uniform", "searched"),
                     vocoder: str | None = None, asr: str | None = None, seed: int = 0, device: str = "cpu",
                     keep_mels: int = 0, progress=None, vocoders: Sequence[str | None] | None = None,
-                    asr_model: str | None = None) -> dict:
+                    asr_model: str | None = None, denoisers: Sequence[str | None] | None = None) -> dict:
     """Scores a voice bundle on held-out utterances of a prepared corpus; returns a JSON-able report.
+
+    ``denoisers`` (default ``[None]``, the voice's own choice per step count): a grid, e.g. ``[None,
+    "teacher"]`` scores a distilled student and the undistilled teacher at the same step count side by side
+    (:meth:`Synthesizer.plan`).
 
     ``vocoders`` (default ``[vocoder]``): every plan's mels go through each of them (one row per pair). ``asr``:
     None, "whisper" or "pocketsphinx" (``asr_model``: a faster-whisper model directory).
@@ -240,12 +244,13 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
     plans = []
     notes: list[str] = []
     for k in sorted(set(steps)):
-        for sc in dict.fromkeys(schedules):
-            plan = synth.plan(k, sc)  # validates the step count
-            if any(p.steps == k and p.plan == plan for p in plans):  # "searched" fell back to uniform
-                notes.append(f"no searched schedule for {k} steps: the uniform row stands for both")
-                continue
-            plans.append(_EvalPlan(k, sc, plan))
+        for den in dict.fromkeys(denoisers or [None]):
+            for sc in dict.fromkeys(schedules):
+                plan = synth.plan(k, sc, den)  # validates the step count and the denoiser
+                if any(p.steps == k and p.plan == plan for p in plans):  # the same plan under another name
+                    notes.append(same_plan_note(k, sc, den, plan))
+                    continue
+                plans.append(_EvalPlan(k, sc, plan))
     data_dir = Path(data_dir)
     records = read_manifest(data_dir / "manifest.jsonl", split)
     if not records:
@@ -294,8 +299,8 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
     recorded_emb = [embed(w, audio.sample_rate) for w in recorded_wavs if w is not None] if embed else None
     reanalyse = MelSpectrogram(audio)
 
-    def free_running(k: int, schedule: str, i: int) -> np.ndarray:
-        return synth.mel_batch([refs[i]["text"]], steps=k, seed=seed + i, schedule=schedule)[0]
+    def free_running(k: int, schedule: str, i: int, denoiser: str) -> np.ndarray:
+        return synth.mel_batch([refs[i]["text"]], steps=k, seed=seed + i, schedule=schedule, denoiser=denoiser)[0]
 
     teacher_mels = None
     teacher = next((e for e in synth.config.denoisers if not e.distilled), None)
@@ -305,14 +310,14 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
         if synth.plan(k_max, "uniform").denoiser == teacher.name:
             say(f"teacher reference: {teacher.name} at {k_max} steps")
             teacher_ref = {"denoiser": teacher.name, "steps": k_max}
-            teacher_mels = [free_running(k_max, "uniform", i).cpu().numpy() for i in range(len(refs))]
+            teacher_mels = [free_running(k_max, "uniform", i, teacher.name).cpu().numpy() for i in range(len(refs))]
 
     results = []
     kept: list[list[np.ndarray]] = [[r["mel"]] for r in refs[:keep_mels]]
     texts = [recognizer.normalize(r["text"]) if recognizer else r["normalized"] for r in refs]
     for p in plans:
         say(f"{p.steps} steps, {p.schedule} schedule ({p.plan.source}), {p.plan.denoiser} denoiser")
-        mels_t = [free_running(p.steps, p.schedule, i) for i in range(len(refs))]
+        mels_t = [free_running(p.steps, p.schedule, i, p.plan.denoiser) for i in range(len(refs))]
         tf = None
         if held_out is not None:
             den = synth.denoisers[p.plan.denoiser]
@@ -384,6 +389,13 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
         report["_mels"] = {"ids": [r["id"] for r in refs[:keep_mels]], "grid": kept,
                            "columns": ["recording"] + [f"{p.steps} steps, {p.schedule}" for p in plans]}
     return report
+
+
+def same_plan_note(steps: int, schedule: str, denoiser: str | None, plan) -> str:
+    """Why a row of the evaluation grid is not repeated: the plan is one an earlier row already scores."""
+    if schedule == "searched" and plan.source == "uniform":
+        return f"no searched schedule for {steps} steps: the uniform row stands for both"
+    return f"{steps} steps with the {denoiser or 'default'} denoiser: the same plan as an earlier row, not repeated"
 
 
 @dataclass

@@ -58,8 +58,10 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                    schedules: Sequence[str] = ("uniform", "searched"), vocoders: Sequence[str | None] | None = None,
                    seed: int = 0, device: str = "cpu", asr: str = "whisper", asr_model: str | None = None,
                    reference_data: str | Path | None = None, reference_split: str = "test",
-                   reference_items: int | None = None, progress: Callable[[str], None] | None = None) -> dict:
-    """WER/CER of the recognizer on the voice's renditions of ``texts``, per step count, schedule and vocoder;
+                   reference_items: int | None = None, progress: Callable[[str], None] | None = None,
+                   denoisers: Sequence[str | None] | None = None) -> dict:
+    """WER/CER of the recognizer on the voice's renditions of ``texts``, per step count, denoiser (``None``: the
+    voice's choice; "teacher": the undistilled teacher at that step count), schedule and vocoder;
     with ``reference_data`` (a prepared corpus) also GV ratio, modulation-spectrum distance and Fréchet
     distances of the set of renditions against that corpus' recordings (an unpaired reference set)."""
     import numpy as np
@@ -68,6 +70,7 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
     from ..audio import MelSpectrogram
     from .asr import make_recognizer
     from .benchmark import default_steps
+    from .evaluate import same_plan_note
     from .metrics import frame_statistics, frechet_distance
     from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
@@ -86,17 +89,19 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
     notes: list[str] = []
     plans = []
     for k in sorted(set(steps or default_steps(synth))):
-        for schedule in dict.fromkeys(schedules):
-            plan = synth.plan(k, schedule)  # validates the step count
-            if any(k == pk and plan == p for pk, _, p in plans):
-                notes.append(f"no searched schedule for {k} steps: the uniform row stands for both")
-                continue
-            plans.append((k, schedule, plan))
+        for den in dict.fromkeys(denoisers or [None]):
+            for schedule in dict.fromkeys(schedules):
+                plan = synth.plan(k, schedule, den)  # validates the step count and the denoiser
+                if any(k == pk and plan == p for pk, _, p in plans):
+                    notes.append(same_plan_note(k, schedule, den, plan))
+                    continue
+                plans.append((k, schedule, plan))
     normalized = [recognizer.normalize(t) for t in texts]
     results = []
     for k, schedule, plan in plans:
         say(f"{k} steps, {schedule} schedule ({plan.source}), {plan.denoiser} denoiser")
-        mels = [synth.mel_batch([t], steps=k, seed=seed + i, schedule=schedule)[0] for i, t in enumerate(texts)]
+        mels = [synth.mel_batch([t], steps=k, seed=seed + i, schedule=schedule, denoiser=plan.denoiser)[0]
+                for i, t in enumerate(texts)]
         for vsynth in synths:
             hyps, heard, emb = [], [], []
             for mel in mels:

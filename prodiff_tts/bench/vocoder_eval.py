@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .benchmark import _device_name
 from .evaluate import _nanmean
 from .metrics import f0_errors, mcd, mel_l1
+from .timing import device_name
 
 SCHEMA_VERSION = 2
 
@@ -271,7 +271,7 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
         "schema_version": SCHEMA_VERSION, "kind": "evaluate-vocoder",
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "data": str(data_dir), "split": split, "items": len(refs), "audio": audio.to_dict(),
-        "machine": {"cpu": _device_name("cpu"), "platform": platform.platform(), "python": platform.python_version(),
+        "machine": {"cpu": device_name("cpu"), "platform": platform.platform(), "python": platform.python_version(),
                     "torch": torch.__version__, "threads": n_threads},
         "asr": asr_info, "results": results, "notes": notes,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -15,12 +16,31 @@ from .features import load_features
 from .stats import FeatureStats
 
 
-def read_manifest(path: str | Path, split: str | None = None) -> list[dict]:
+def read_manifest(path: str | os.PathLike, split: str | None = None, *, resolve_wav: bool = False) -> list[dict]:
+    """Rows of a JSON-lines manifest (``{"id", "split", "num_frames", "trim", "wav", ...}``, as ``tts prepare``
+    writes it), the rows of ``split`` only when given. ``resolve_wav``: every row must have a ``wav``, and a
+    relative one is resolved against the manifest's directory (the vocoder's data reads the recordings)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"manifest not found: {path} (run `tts prepare`)")
-    recs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [r for r in recs if split is None or r["split"] == split]
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{n}: invalid JSON ({e})") from e
+            if resolve_wav:
+                if "wav" not in row:
+                    raise ValueError(f"{path}:{n}: row has no 'wav'")
+                wav = Path(row["wav"])
+                row["wav"] = str(wav if wav.is_absolute() else path.parent / wav)
+            if split is None or row["split"] == split:
+                rows.append(row)
+    return rows
 
 
 class FeatureDataset(Dataset):

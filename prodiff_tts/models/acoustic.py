@@ -9,7 +9,7 @@ condition (:meth:`WaveNetDenoiser.bind`) once per step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -126,7 +126,7 @@ class AcousticModel(nn.Module):
         self,
         phonemes: Tensor,
         phoneme_lengths: Tensor,
-        speed: float = 1.0,
+        speed: float | Sequence[float] = 1.0,
         durations: Tensor | None = None,
         pitch: Tensor | None = None,
         energy: Tensor | None = None,
@@ -134,10 +134,11 @@ class AcousticModel(nn.Module):
     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """``(cond [B, C, T], mask [B, 1, T], durations [B, N], mel_lengths [B])`` from phonemes.
 
-        Predicted durations (scaled by ``1 / speed``) unless ``durations [B, N]`` are given (teacher forcing;
-        ``speed`` is then ignored); predicted phoneme-level pitch/energy unless ``pitch`` / ``energy``
-        ``[B, N]`` are given (e.g. :func:`phoneme_targets` of the ground truth). ``T`` is the longest
-        utterance, or ``max_len`` (e.g. a padded batch's ``mel.shape[-1]``; longer utterances are cut).
+        Predicted durations (scaled by ``1 / speed``: one float, or a sequence of one per utterance) unless
+        ``durations [B, N]`` are given (teacher forcing; ``speed`` is then ignored); predicted phoneme-level
+        pitch/energy unless ``pitch`` / ``energy`` ``[B, N]`` are given (e.g. :func:`phoneme_targets` of the
+        ground truth). ``T`` is the longest utterance, or ``max_len`` (e.g. a padded batch's
+        ``mel.shape[-1]``; longer utterances are cut).
         """
         h, src_mask = self.encoder(phonemes, phoneme_lengths)
         var = self.variance(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -84,20 +85,30 @@ def average_by_duration(frame_values: Tensor, durations: Tensor, mask: Tensor | 
 MAX_PHONEME_FRAMES = 1000  # ~11.6 s at 22,050 Hz / hop 256, before the speed factor
 
 
-def durations_from_log(log_durations: Tensor, mask: Tensor, speed: float = 1.0) -> Tensor:
-    """Integer durations ``[B, N]`` from predicted ``log(1 + d)`` at speaking rate ``speed`` (>1 is faster).
+def durations_from_log(log_durations: Tensor, mask: Tensor, speed: float | Sequence[float] = 1.0) -> Tensor:
+    """Integer durations ``[B, N]`` from predicted ``log(1 + d)`` at speaking rate ``speed`` (>1 is faster):
+    one float for the batch, or one per item (a sequence of ``B`` floats: each row is then computed exactly as
+    it would be with its own float, e.g. sentences of one batch spoken at different SSML prosody rates).
 
     ``d = max(exp(pred) - 1, 0) / speed`` is rounded *cumulatively* (frame boundaries are the rounded
     cumulative sums), so per-phoneme rounding errors do not accumulate: the utterance lasts
     ``round(sum(d))`` frames and each phoneme gets >= 0 frames. An utterance whose total rounds to 0 gets
     one frame, on its longest phoneme. ``d`` is capped at ``MAX_PHONEME_FRAMES`` (NaN counts as 0).
     """
-    if not speed > 0:
+    per_item = isinstance(speed, Sequence) or (isinstance(speed, Tensor) and speed.dim() > 0)
+    speeds = [float(s) for s in speed] if per_item else [float(speed)]
+    if per_item and len(speeds) != log_durations.shape[0]:
+        raise ValueError(f"speed has {len(speeds)} values for a batch of {log_durations.shape[0]}")
+    if not all(s > 0 for s in speeds):
         raise ValueError(f"speed must be > 0, got {speed}")
     # a guard, not a style limit: an overflowing prediction (exp -> inf, or NaN) would make the length
     # regulator ask for unbounded memory; no phoneme of speech lasts MAX_PHONEME_FRAMES
     log_d = torch.nan_to_num(log_durations.float(), nan=0.0).clamp(max=math.log1p(MAX_PHONEME_FRAMES))
-    d = (torch.exp(log_d) - 1.0).clamp(min=0.0) / speed * mask
+    base = (torch.exp(log_d) - 1.0).clamp(min=0.0)
+    if per_item:  # row by row with a Python float: the same arithmetic as a batch of one at that speed
+        d = torch.stack([base[b] / s for b, s in enumerate(speeds)]) * mask
+    else:
+        d = base / speed * mask
     ends = torch.round(torch.cumsum(d, dim=1))
     dur = torch.diff(ends, dim=1, prepend=torch.zeros_like(ends[:, :1])).long()
     empty = dur.sum(1) == 0
@@ -180,7 +191,7 @@ class VarianceAdaptor(nn.Module):
         durations: Tensor | None = None,
         pitch: Tensor | None = None,
         energy: Tensor | None = None,
-        speed: float = 1.0,
+        speed: float | Sequence[float] = 1.0,
         max_len: int | None = None,
     ) -> VarianceOutput:
         """``h [B, N, C]``, ``mask [B, N]``; given ``durations/pitch/energy [B, N]`` are used instead of predictions."""

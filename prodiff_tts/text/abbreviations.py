@@ -7,7 +7,14 @@ An abbreviation's period is consumed; when that period also ends the sentence
 "St." and "Dr." are read from context: before a capitalised word they are
 titles ("St. Louis" -> saint, "Dr. Smith" -> doctor); elsewhere they are
 street names ("Main St." -> street, "Elm Dr." -> drive). Known limit: "Main
-St. Then ..." reads "saint".
+St. Then ..." reads "saint". "Ste." is "sainte" before a name, else "suite".
+
+Weekdays ("Mon.", "Thurs.") and months ("Jan.") are read with their period,
+or without it before a date ("Mon, january third"); "the Sun." stays a word.
+Address abbreviations (Apt., Bldg., Hwy., ...) are read with their period, and
+a few unambiguous ones without it after a name or before a number ("Apt 12").
+A compass letter between a house number and a street name is a direction
+("5 N. Main St." -> five north main street).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ _TITLES = {
     "Sgt": "sergeant", "Col": "colonel", "Maj": "major", "Adm": "admiral", "Cmdr": "commander",
     "Rev": "reverend", "Hon": "honorable", "Gov": "governor", "Sen": "senator",
     "Rep": "representative", "Pres": "president", "Fr": "father", "St": "saint",
-    "Mt": "mount", "Ft": "fort",
+    "Mt": "mount", "Ft": "fort", "Ste": "sainte",
 }
 # Read anywhere when written with a period; may end a sentence.
 _FINAL = {
@@ -34,6 +41,11 @@ _FINAL = {
     "Jan": "january", "Feb": "february", "Mar": "march", "Apr": "april",
     "Jun": "june", "Jul": "july", "Aug": "august", "Sep": "september", "Sept": "september",
     "Oct": "october", "Nov": "november", "Dec": "december",
+    # addresses
+    "Apt": "apartment", "Ste": "suite", "Bldg": "building", "Rm": "room", "Hwy": "highway",
+    "Ln": "lane", "Ct": "court", "Pl": "place", "Sq": "square", "Pkwy": "parkway", "Cir": "circle",
+    "Ter": "terrace", "Rte": "route", "Hts": "heights", "Ctr": "center", "Fwy": "freeway",
+    "Expy": "expressway",
 }
 # Read anywhere when written with a period; never end a sentence ("Smith vs. Jones").
 _INNER = {
@@ -42,8 +54,21 @@ _INNER = {
     "Vol": "volume", "vol": "volume", "Ch": "chapter", "ch": "chapter", "est": "established",
     "Est": "established",
 }
-# Recognised without a period too (British style "Mr Smith").
-_BARE = {"vs": "versus", "etc": "et cetera", "Mr": "mister", "Mrs": "missus"}
+# Recognised without a period too (British style "Mr Smith", "Apt 12").
+_BARE = {
+    "vs": "versus", "etc": "et cetera", "Mr": "mister", "Mrs": "missus",
+    "Apt": "apartment", "Bldg": "building", "Hwy": "highway", "Blvd": "boulevard", "Pkwy": "parkway",
+}
+_WEEKDAYS = {
+    "Mon": "monday", "Tue": "tuesday", "Tues": "tuesday", "Wed": "wednesday", "Thu": "thursday",
+    "Thur": "thursday", "Thurs": "thursday", "Fri": "friday", "Sat": "saturday", "Sun": "sunday",
+}
+_MONTH_WORDS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_COMPASS = {"N": "north", "S": "south", "E": "east", "W": "west",
+            "NE": "northeast", "NW": "northwest", "SE": "southeast", "SW": "southwest"}
 _BARE_TITLES = ("Mr", "Mrs", "Ms", "Messrs", "Dr", "St", "Mt")
 
 _LATIN = (
@@ -64,6 +89,17 @@ _TITLE_RE = re.compile(
 _FINAL_RE = re.compile(r"\b(" + _alternation(_FINAL) + r")\.")
 _INNER_RE = re.compile(r"\b(" + _alternation(_INNER) + r")\.")
 _BARE_RE = re.compile(r"\b(" + _alternation(_BARE) + r")\b(?![.'])")
+_WEEKDAY_RE = re.compile(
+    r"\b(" + _alternation(_WEEKDAYS) + r")(?:\.|\b(?=,?\s+(?:\d|(?:" + _MONTH_WORDS + r")\b)))"
+)
+_MONTH_AFTER = re.compile(r"\s*,?\s*(?:" + _MONTH_WORDS + r")\b", re.IGNORECASE)
+# The numbers are words by now: "5 N. Main St." arrives as "five N. Main St.".
+_NUMBER_WORD = (
+    r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|\w+ty|hundred|thousand)"
+)
+_COMPASS_RE = re.compile(
+    r"\b(" + _NUMBER_WORD + r"\s+)(" + _alternation(_COMPASS) + r")\.?(?=\s+[A-Z][a-z])"
+)
 _INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _INITIAL = re.compile(r"\b([A-Z])\.(?=\s+[A-Z])")
 
@@ -73,6 +109,18 @@ def _initialism(m: re.Match[str]) -> str:
     # "the U.S. Army": a capital after an initialism is usually a name, so
     # only the end of the text counts as a sentence end here.
     return letters + period_if_sentence_end(m, capital_ends=False)
+
+
+def _weekday(m: re.Match[str]) -> str:
+    if previous_word(m.string, m.start()).lower() in ("the", "a"):
+        return m.group(0)  # "the Sun.", "a Wed."
+    name = _WEEKDAYS[m.group(1)]
+    if not m.group(0).endswith("."):
+        return name
+    # "Mon. Jan. 3": a month after the day does not start a new sentence.
+    if _MONTH_AFTER.match(m.string, m.end()):
+        return name
+    return name + period_if_sentence_end(m)
 
 
 def _initial(m: re.Match[str]) -> str:
@@ -87,9 +135,11 @@ def _initial(m: re.Match[str]) -> str:
 
 
 def expand_abbreviations(text: str) -> str:
-    """Titles, e.g./i.e., initialisms (U.S. -> u s) and common abbreviations."""
+    """Titles, e.g./i.e., weekdays, initialisms (U.S. -> u s), addresses and common abbreviations."""
     for pattern, words in _LATIN:
         text = pattern.sub(words, text)
+    text = _WEEKDAY_RE.sub(_weekday, text)
+    text = _COMPASS_RE.sub(lambda m: m.group(1) + _COMPASS[m.group(2)], text)
     text = _INITIALISM.sub(_initialism, text)
     text = _TITLE_RE.sub(lambda m: _TITLES[m.group(1) or m.group(2)], text)
     text = _FINAL_RE.sub(lambda m: _FINAL[m.group(1)] + period_if_sentence_end(m), text)

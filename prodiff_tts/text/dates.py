@@ -5,12 +5,18 @@ Each rule is a `str -> str` function; `normalize.py` decides the order.
 Year heuristic (documented choice): a bare 4-digit number 1100-2099 is read as
 a year ("nineteen ninety") only
   * after a year-context word: in, since, by, of, from, until, till, to,
-    before, after, during, circa, around, year, born, early, late, mid,
+    before, after, during, circa, around, year, born, died, early, late, mid,
     between, through, a season, or a month name;
+  * next to a quarter, half or fiscal year: "Q3 2024", "Q4-2023", "H1 2023",
+    "FY2025", "2024 Q3";
+  * after "b." / "d." / "c." / "ca." (born, died, circa), which are expanded;
   * before AD/BC/BCE/CE, or as a decade ("1990s");
-  * in a date or in a year range ("1990-1995");
+  * in a date or in a year range ("1990-1995", "between 1990 and 1995");
   * in a list after such a year ("in 1990, 1991 and 1992"), when the number
     is not followed by a noun ("in 1990, 1500 people" stays a cardinal).
+Years 1000-1099 ("in 1066") are years in the same places, but only when no
+lowercase word follows other than a function word ("in 1066 the Normans",
+"in 1066," are years; "of 1024 bytes" stays a cardinal).
 Anywhere else it is a cardinal ("two thousand twenty one people").
 """
 
@@ -39,13 +45,28 @@ _DAY = r"(0?[1-9]|[12]\d|3[01])"
 _YEAR4 = r"(1\d{3}|20\d{2})"
 
 _YEAR_CONTEXT = frozenset(
-    "in since by of from until till to before after during circa around year born early "
+    "in since by of from until till to before after during circa around year born died early "
     "late mid between through spring summer autumn fall winter".split()
 ) | frozenset(m.lower() for m in MONTHS)
 
 
 def is_year(n: int) -> bool:
     return 1100 <= n <= 2099
+
+
+def is_early_year(n: int) -> bool:
+    """1000-1099: a year only where `_EARLY_YEAR_FOLLOW` also agrees."""
+    return 1000 <= n < 1100
+
+
+# After an early year (1000-1099), what may follow for it to be read as a year.
+_EARLY_YEAR_FOLLOW = re.compile(
+    r"\s*(?:$|[,.;:!?)\]'\"-]|(?:and|or|the|a|an|when|where|to|until|in|on|at|he|she|it|they|we|was|were)\b|[A-Z])"
+)
+
+
+def _early_year_ok(text: str, end: int) -> bool:
+    return _EARLY_YEAR_FOLLOW.match(text, end) is not None
 
 
 def _ampm(m: re.Match[str], group: int) -> str:
@@ -95,10 +116,12 @@ def expand_times(text: str) -> str:
 
 _ISO_DATE = re.compile(r"\b" + _YEAR4 + r"-(0?[1-9]|1[0-2])-" + _DAY + r"\b")
 _US_DATE = re.compile(r"\b(0?[1-9]|1[0-2])/" + _DAY + r"/(\d{4}|\d{2})\b")
-# Without a year, "10/12" is a date only after a date preposition ("on 10/12");
+# Without a year, "10/12" is a date only after a date preposition or a weekday ("on 10/12", "Fri 10/12");
 # elsewhere it may be a fraction or "24/7".
 _SHORT_DATE = re.compile(
-    r"\b(on|by|until|till|since|from|before|after|due)\s+(0?[1-9]|1[0-2])/" + _DAY + r"\b(?!/)",
+    r"\b(on|by|until|till|since|from|before|after|due|"
+    r"mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"\.?,?\s+(0?[1-9]|1[0-2])/" + _DAY + r"\b(?!/)",
     re.IGNORECASE,
 )
 _MONTH_DAY = re.compile(
@@ -163,19 +186,35 @@ _DECADE4 = re.compile(r"(?<![\d.,])(\d{3}0)'?s\b")
 _DECADE2 = re.compile(r"(?:'|\b)([1-9]0)'?s\b")
 
 
+def _year_pair(first: int, last: int, text: str, end: int) -> bool:
+    """Whether first..last is a range of years (both ends years, ascending)."""
+    if not (is_year(first) or is_early_year(first)) or not (is_year(last) or is_early_year(last)):
+        return False
+    return last > first and (is_year(first) or _early_year_ok(text, end))
+
+
 def _year_range(m: re.Match[str]) -> str:
     first, second = int(m.group(1)), m.group(2)
     last = int(second) if len(second) == 4 else first // 100 * 100 + int(second)
-    if not (is_year(first) and is_year(last) and last > first):
+    if not _year_pair(first, last, m.string, m.end()):
         return m.group(0)
     return f"{nw.year(first)} to {nw.year(last)}"
 
 
 def _between_years(m: re.Match[str]) -> str:
     a, b = int(m.group(2)), int(m.group(4))
-    if not (is_year(a) and is_year(b)):
+    if not _year_pair(a, b, m.string, m.end()):
         return m.group(0)
     return f"{m.group(1)} {nw.year(a)} {m.group(3)} {nw.year(b)}"
+
+
+# "b. 1955", "(d. 1066)", "c. 1500": life dates and circa, only before a year.
+_LIFE_ABBR = re.compile(r"(?<![\w.])(b|d|c|ca)\.\s?(?=\(?(?:1\d{3}|20\d{2})\b)")
+_LIFE_WORDS = {"b": "born ", "d": "died ", "c": "circa ", "ca": "circa "}
+# A quarter, half or fiscal year just before or after the number: "Q3 2024", "FY2025", "2024 Q3".
+_PERIOD_BEFORE = re.compile(r"\b(?:[Qq][1-4]|H[12]|FY|fy)\s?$")
+_PERIOD_AFTER = re.compile(r"\s(?:[Qq][1-4]|H[12])\b")
+_PERIOD_JOIN = re.compile(r"\b([Qq][1-4]|H[12])[-/](?=(?:1\d{3}|20\d{2})\b)")  # "Q4-2023"
 
 
 def _era(m: re.Match[str]) -> str:
@@ -194,9 +233,10 @@ def _expand_context_years(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         nonlocal last_year_end
         n = int(m.group(1))
-        if not is_year(n):
+        if not is_year(n) and not (is_early_year(n) and _early_year_ok(text, m.end())):
             return m.group(0)
-        after_context = previous_word(text, m.start()).lower() in _YEAR_CONTEXT
+        period = _PERIOD_BEFORE.search(text, max(0, m.start() - 4), m.start()) or _PERIOD_AFTER.match(text, m.end())
+        after_context = period is not None or previous_word(text, m.start()).lower() in _YEAR_CONTEXT
         # A list member: joined to the previous year, and not followed by a noun
         # ("in 1990, 1500 people" keeps the cardinal).
         in_list = (
@@ -207,7 +247,8 @@ def _expand_context_years(text: str) -> str:
         if not (after_context or in_list):
             return m.group(0)
         last_year_end = m.end()
-        return nw.year(n)
+        glued = m.start() > 0 and text[m.start() - 1].isalpha()  # "FY2025"
+        return (" " if glued else "") + nw.year(n)
 
     return _CONTEXT_YEAR.sub(repl, text)
 
@@ -221,6 +262,8 @@ def _decade4(m: re.Match[str]) -> str:
 
 def expand_years(text: str) -> str:
     """Year ranges, eras, decades and years in a year context (see module doc)."""
+    text = _LIFE_ABBR.sub(lambda m: _LIFE_WORDS[m.group(1)], text)
+    text = _PERIOD_JOIN.sub(r"\1 ", text)
     text = _YEAR_RANGE.sub(_year_range, text)
     text = _BETWEEN_YEARS.sub(_between_years, text)
     text = _ERA.sub(_era, text)

@@ -1,6 +1,7 @@
 """Offline grapheme-to-phoneme conversion onto the fixed inventory of `symbols.py`.
 
-In-dictionary words take their first CMUdict pronunciation. Out-of-vocabulary
+A user lexicon (`G2P(user_lexicon=...)`, see `user_lexicon.py`) is consulted
+first. In-dictionary words take their first CMUdict pronunciation. Out-of-vocabulary
 words go through espeak-ng (bundled, see `espeak.py`) in one call per batch,
 converted from IPA to ARPAbet with stress, and are cached per `G2P` instance.
 If espeak cannot read a word it is spelled letter by letter.
@@ -8,13 +9,17 @@ If espeak cannot read a word it is spelled letter by letter.
 Letters read as letters: single-letter words next to another single letter
 ("f b i", "p m") use letter names, and so does "a" before a boundary ("plan a .",
 "q and a"), where it cannot be the article.
+
+`phonemize_tokens` takes token lists that may also hold `GivenWord`s: words
+whose phonemes are already known (inline phonemes, SSML <phoneme>, spelled
+characters); they are spliced in as one word each.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +27,7 @@ from prodiff_tts.text import espeak
 from prodiff_tts.text.ipa import ipa_to_arpabet
 from prodiff_tts.text.lexicon import LETTER_NAMES, cmudict
 from prodiff_tts.text.symbols import PHONEMES, SENTENCE_FINAL, SHORT_PAUSE
+from prodiff_tts.text.user_lexicon import Lexicon
 
 _LOG = logging.getLogger(__name__)
 
@@ -52,6 +58,19 @@ class Phonemized:
         return len(self.phonemes)
 
 
+@dataclass(frozen=True)
+class GivenWord:
+    """A word whose phonemes are given: `word` is what word timestamps show."""
+
+    word: str
+    phonemes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.phonemes) - _PHONEME_SET)
+        if not self.phonemes or unknown:
+            raise ValueError(f"GivenWord {self.word!r} needs phonemes of the inventory, got {self.phonemes}")
+
+
 def _spell(word: str) -> tuple[str, ...]:
     return tuple(p for ch in word if ch in LETTER_NAMES for p in LETTER_NAMES[ch])
 
@@ -65,9 +84,20 @@ class G2P:
     rebuilt lazily (safe for multiprocessing workers).
     """
 
-    def __init__(self, language: str = "en-us", use_espeak: bool = True) -> None:
+    user_lexicon: Lexicon | None = None  # also the value for instances pickled before it existed
+
+    def __init__(
+        self,
+        language: str = "en-us",
+        use_espeak: bool = True,
+        user_lexicon: Mapping[str, str | tuple[str, ...]] | None = None,
+    ) -> None:
         self.language = language
         self.use_espeak = use_espeak
+        # Word -> phonemes, before CMUdict and espeak; a plain mapping is validated into a `Lexicon`.
+        self.user_lexicon: Lexicon | None = (
+            user_lexicon if user_lexicon is None or isinstance(user_lexicon, Lexicon) else Lexicon(user_lexicon)
+        )
         self._oov_cache: dict[str, tuple[str, ...]] = {}
         self._backend: Any = None
         self._espeak_broken = False
@@ -86,13 +116,17 @@ class G2P:
     # -- words -----------------------------------------------------------------
 
     def _lookup(self, word: str) -> tuple[str, ...] | None:
+        if self.user_lexicon is not None:
+            given = self.user_lexicon.get(word)
+            if given:
+                return tuple(given)
         prons = cmudict().get(word)
         if prons:
             return prons[0]
         return self._oov_cache.get(word)
 
     def pronounce(self, word: str) -> tuple[str, ...]:
-        """Phonemes of one lowercase word (CMUdict, else espeak, else spelled)."""
+        """Phonemes of one lowercase word (user lexicon, else CMUdict, else espeak, else spelled)."""
         word = word.lower()
         found = self._lookup(word)
         if found is None:
@@ -146,34 +180,42 @@ class G2P:
 
     def phonemize_batch(self, texts: Sequence[str]) -> list[Phonemized]:
         """Phonemize many normalized texts with a single espeak call for all their OOV words."""
-        token_lists = [_tokens(t) for t in texts]
+        return self.phonemize_tokens([split_tokens(t) for t in texts])
+
+    def phonemize_tokens(self, token_lists: Sequence[Sequence[str | GivenWord]]) -> list[Phonemized]:
+        """Like `phonemize_batch` on token lists (see `split_tokens`) that may hold `GivenWord`s."""
         oov = [
             tok
             for toks in token_lists
             for tok in toks
-            if tok not in _BOUNDARY and self._lookup(tok) is None
+            if isinstance(tok, str) and tok not in _BOUNDARY and self._lookup(tok) is None
         ]
         self._resolve_oov(oov)
         return [self._assemble(toks) for toks in token_lists]
 
-    def _assemble(self, tokens: list[str]) -> Phonemized:
+    def _user_word(self, tok: str) -> bool:
+        return self.user_lexicon is not None and bool(self.user_lexicon.get(tok))
+
+    def _assemble(self, tokens: Sequence[str | GivenWord]) -> Phonemized:
         phonemes: list[str] = []
         index: list[int] = []
         words: list[str] = []
         for k, tok in enumerate(tokens):
-            if tok in _BOUNDARY:
+            if isinstance(tok, GivenWord):
+                word, pron = tok.word, tok.phonemes
+            elif tok in _BOUNDARY:
                 _push_boundary(phonemes, index, _BOUNDARY[tok])
                 continue
-            if _is_letter(tokens, k):
-                pron = LETTER_NAMES[tok]
+            elif _is_letter(tokens, k) and not self._user_word(tok):
+                word, pron = tok, LETTER_NAMES[tok]
             else:
                 found = self._lookup(tok)
-                pron = found if found is not None else self.pronounce(tok)
+                word, pron = tok, found if found is not None else self.pronounce(tok)
             if not pron:
                 continue
             phonemes.extend(pron)
             index.extend([len(words)] * len(pron))
-            words.append(tok)
+            words.append(word)
         if not words:
             return Phonemized((), (), ())
         if phonemes[-1] not in SENTENCE_FINAL:
@@ -185,8 +227,8 @@ class G2P:
         return Phonemized(tuple(phonemes), tuple(index), tuple(words))
 
 
-def _tokens(text: str) -> list[str]:
-    """Words (apostrophes trimmed, letters required) and punctuation marks."""
+def split_tokens(text: str) -> list[str]:
+    """Tokens of a normalized text: words (apostrophes trimmed, letters required) and , . ? ! ; : marks."""
     out = []
     for tok in _TOKEN.findall(text.lower()):
         if tok not in _BOUNDARY:
@@ -197,13 +239,16 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-def _is_letter(tokens: list[str], k: int) -> bool:
+def _is_letter(tokens: Sequence[str | GivenWord], k: int) -> bool:
     """Whether the one-letter word tokens[k] is read as a letter name (see module doc)."""
     tok = tokens[k]
-    if len(tok) != 1:
+    if not isinstance(tok, str) or len(tok) != 1:
         return False
+    # A given word next to a letter counts as a word ("a" before it is the article).
     prev = tokens[k - 1] if k > 0 else ""
     nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+    prev = prev if isinstance(prev, str) else "<given>"
+    nxt = nxt if isinstance(nxt, str) else "<given>"
     if (len(prev) == 1 and prev not in _BOUNDARY) or (len(nxt) == 1 and nxt not in _BOUNDARY):
         return True
     return tok == "a" and (nxt == "" or nxt in _BOUNDARY)

@@ -104,12 +104,25 @@ _UNITS = {
     "ml": ("milliliter", "milliliters"), "mL": ("milliliter", "milliliters"), "L": ("liter", "liters"),
     "W": ("watt", "watts"), "kW": ("kilowatt", "kilowatts"), "MW": ("megawatt", "megawatts"),
     "kWh": ("kilowatt hour", "kilowatt hours"), "V": ("volt", "volts"), "mAh": ("milliamp hour", "milliamp hours"),
+    "gal": ("gallon", "gallons"), "qt": ("quart", "quarts"), "tsp": ("teaspoon", "teaspoons"),
+    "tbsp": ("tablespoon", "tablespoons"), "yr": ("year", "years"), "yrs": ("year", "years"),
+    "wk": ("week", "weeks"), "wks": ("week", "weeks"), "mo": ("month", "months"), "mos": ("month", "months"),
 }
 _UNIT = re.compile(
     r"(?<![\w.])(-)?(" + NUM + r")\s?("
     + "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
     + r")(?![\w/])(\.)?"
 )
+
+
+# "12 sq ft", "3 sq. m", "2 cu. ft."
+_AREA_UNITS = {
+    "ft": ("foot", "feet"), "in": ("inch", "inches"), "yd": ("yard", "yards"), "mi": ("mile", "miles"),
+    "m": ("meter", "meters"), "km": ("kilometer", "kilometers"), "cm": ("centimeter", "centimeters"),
+}
+_AREA = re.compile(r"(?<![\w.])(-)?(" + NUM + r")\s?(sq|cu)\.?\s?(ft|in|yd|mi|km|cm|m)\b(\.)?")
+# "5 in." is inches only with the period after a number ("5 in a row" stays).
+_INCHES = re.compile(r"(?<![\w.])(" + NUM + r")\s?in\.(?!\w)")
 
 
 def _singular(num: str) -> bool:
@@ -121,6 +134,19 @@ def _unit(m: re.Match[str]) -> str:
     one, many = _UNITS[m.group(3)]
     words = f"{sign}{nw.number(m.group(2))} {one if _singular(m.group(2)) else many}"
     # "5 ft. tall": the period belongs to the unit unless it ends the sentence.
+    return words + period_if_sentence_end(m, capital_ends=True)
+
+
+def _area(m: re.Match[str]) -> str:
+    sign = "minus " if m.group(1) else ""
+    one, many = _AREA_UNITS[m.group(4)]
+    power = "square" if m.group(3) == "sq" else "cubic"
+    words = f"{sign}{nw.number(m.group(2))} {power} {one if _singular(m.group(2)) else many}"
+    return words + period_if_sentence_end(m, capital_ends=True)
+
+
+def _inches(m: re.Match[str]) -> str:
+    words = f"{nw.number(m.group(1))} {'inch' if _singular(m.group(1)) else 'inches'}"
     return words + period_if_sentence_end(m, capital_ends=True)
 
 
@@ -136,20 +162,21 @@ def _feet(n: str) -> str:
 
 
 def expand_measures(text: str) -> str:
-    """Percentages, degrees, feet/inches, units (5 km, 60 Hz) and 5M / 1.2 billion."""
+    """Percentages, degrees, feet/inches, square/cubic units, units (5 km, 60 Hz) and 5M / 1.2 billion."""
     text = _PERCENT.sub(lambda m: ("minus " if m.group(1) == "-" else "") + nw.number(m.group(2)) + " percent", text)
     text = _DEGREES.sub(_degrees, text)
     text = _FEET_INCHES.sub(
         lambda m: f"{_feet(m.group(1))} {nw.integer(m.group(2))} {'inch' if m.group(2) == '1' else 'inches'}", text
     )
     text = _FEET.sub(lambda m: _feet(m.group(1)), text)
+    text = _AREA.sub(_area, text)
+    text = _INCHES.sub(_inches, text)
     text = _UNIT.sub(_unit, text)
     return _SCALE_SUFFIX.sub(lambda m: f"{nw.number(m.group(1))} {_SCALE_WORDS[m.group(2)]}", text)
 
 
 # ---- ordinals, ranges, signs, fractions, plain numbers -----------------------
 
-_PHONE = re.compile(r"(?:\((\d{3})\)\s?|\b(\d{3})[-.])(\d{3})[-.](\d{4})\b")
 _ORDINAL = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th|ST|ND|RD|TH)\b")
 _NUMBER_SIGN = re.compile(r"(?<!\w)#\s?(?=\d)")
 _NUMBER_ABBR = re.compile(r"\b(No|no|NO|Nos|nos)\.\s?(?=\d)")
@@ -166,11 +193,6 @@ _DECIMAL = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)+")
 _INTEGER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+")
 
 _FRACTION_DENOMINATORS = frozenset(range(2, 11)) | {16, 32, 64, 100}
-
-
-def _phone(m: re.Match[str]) -> str:
-    groups = [g for g in m.groups() if g]
-    return ", ".join(nw.digits(g) for g in groups)
 
 
 def _proper_fraction(num: str, den: str) -> str | None:
@@ -197,15 +219,47 @@ def _decimal(m: re.Match[str]) -> str:
 
 
 def expand_ranges(text: str) -> str:
-    """Phone numbers, then "10-20" -> "10 to 20", "-5" -> "minus 5", "+5" -> "plus 5".
+    """"10-20" -> "10 to 20", "-5" -> "minus 5", "+5" -> "plus 5".
 
-    Runs before money and units so that "$10-20" and "10-20%" keep their unit.
+    Runs before money and units so that "$10-20" and "10-20%" keep their unit;
+    telephone numbers were read before (`telephone.py`).
     """
-    text = _PHONE.sub(_phone, text)
     # "$10-20" is left whole for the money rule, which puts the unit last.
     text = _RANGE.sub(lambda m: m.group(0) if m.group(1) else f"{m.group(2)} to ", text)
     text = _NEGATIVE.sub("minus ", text)
     return _PLUS.sub("plus ", text)
+
+
+_RATIO = re.compile(r"(?<![\d:.,])\d{1,4}(?::\d{1,4})+(?![\d:]|[.,]\d)")
+_CLOCK_SHAPE = re.compile(r"(\d{1,2}):([0-5]\d)(?::([0-5]\d))?")
+_THREE_WORDS_BEFORE = re.compile(r"([A-Za-z]+)\W*(?:([A-Za-z]+)\W*)?(?:([A-Za-z]+)\W*)?$")
+_RATIO_WORDS = frozenset(
+    "ratio ratios aspect odds scale proportion mix mixed dilute diluted score scored won lost beat beats".split()
+)
+
+
+def _is_clock(numeral: str) -> bool:
+    m = _CLOCK_SHAPE.fullmatch(numeral)
+    return m is not None and int(m.group(1)) <= 24
+
+
+def _ratio(m: re.Match[str]) -> str:
+    before = _THREE_WORDS_BEFORE.search(m.string, max(0, m.start() - 50), m.start())
+    cue = before is not None and any(w and w.lower() in _RATIO_WORDS for w in before.groups())
+    if _is_clock(m.group(0)) and not cue:
+        return m.group(0)  # a clock time: read by `dates.expand_times`
+    return " to ".join(m.group(0).split(":"))
+
+
+def expand_ratios(text: str) -> str:
+    """Ratios and scores: "16:9" -> "16 to 9", "1:2:3" -> "1 to 2 to 3".
+
+    Runs before the clock times. A numeral shaped like a valid time (H:MM,
+    HH:MM[:SS], hours <= 24) stays a time unless a ratio word is among the
+    three words before it ("aspect ratio of 16:10", "won 10:30"); anything
+    else with colons between numbers is a ratio.
+    """
+    return _RATIO.sub(_ratio, text)
 
 
 def expand_numbers(text: str) -> str:

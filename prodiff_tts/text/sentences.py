@@ -1,7 +1,8 @@
 """Split long raw text into pieces a TTS model can synthesize one at a time.
 
 Sentences end at . ! ? (and at blank lines). A period does not end a
-sentence after a title or common abbreviation ("Dr. Smith", "e.g. this"),
+sentence after a title or common abbreviation ("Dr. Smith", "e.g. this",
+"Mon. Jan. 3", "Apt. 12"),
 after an initial ("J. Smith", "U.S. Army"), inside a number ("3.14"), or
 when the next word starts lowercase. Pieces longer than `max_chars` are cut
 at clause punctuation, then between words, and a single word longer than
@@ -16,6 +17,16 @@ import re
 _NEVER_FINAL = frozenset(
     "mr mrs ms messrs dr prof gen capt lt sgt col maj adm cmdr rev hon gov sen rep pres fr st mt ft "
     "no nos vs e.g i.e approx fig vol ch pp p cf al ca".split()
+)
+# Capitalised abbreviations whose period does not end a sentence before a number
+# or a month ("Mon. Jan. 3", "Apt. 12"); matched with their case so that
+# "I sat. Then" still ends, and "on Sun. It was" too.
+_BEFORE_DATE_OR_NUMBER = frozenset(
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Tues Wed Thu Thur Thurs Fri Sat Sun "
+    "Apt Ste Bldg Rm Hwy Rte".split()
+)
+_MONTH_NEXT = re.compile(
+    r"\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b"
 )
 _END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s|$)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
@@ -35,9 +46,12 @@ def _is_sentence_end(text: str, match: re.Match[str]) -> bool:
     if "." not in match.group(0) or match.group(0).startswith(("!", "?")):
         return True
     m = _WORD_BEFORE.search(text, max(0, match.start() - 40), match.start())
-    word = (m.group(1) if m else "").lower().lstrip("(\"'")
+    cased = (m.group(1) if m else "").lstrip("(\"'")
+    word = cased.lower()
     if word in _NEVER_FINAL or _INITIALS.fullmatch(word):
         return False  # abbreviation or initial ("j", "u.s")
+    if cased in _BEFORE_DATE_OR_NUMBER and (nxt.isdigit() or _MONTH_NEXT.match(text, match.end())):
+        return False  # "Mon. Jan. 3", "Apt. 12"
     return not nxt.islower()
 
 

@@ -37,11 +37,11 @@ from ..audio.config import AudioConfig
 from ..audio.io import read_wav, resample
 from ..audio.mel import MelSpectrogram
 from ..audio.processing import normalize_loudness
+from ..data.dataset import read_manifest
 
 __all__ = [
     "AudioItem",
     "read_audio",
-    "read_manifest",
     "load_mel_npy",
     "SegmentDataset",
     "ClipDataset",
@@ -81,30 +81,6 @@ def _trim_samples(trim: tuple[float, float], sample_rate: int, n: int) -> tuple[
     a = min(max(0, int(round(trim[0] * sample_rate))), n)
     b = min(max(a, int(round(trim[1] * sample_rate))), n)
     return a, b
-
-
-def read_manifest(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Rows of a JSON-lines manifest (``{"id", "wav", "split", "num_frames", ...}``); relative ``wav``
-    paths are resolved against the manifest's directory."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"manifest not found: {path}")
-    rows = []
-    with path.open() as f:
-        for n, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{n}: invalid JSON ({e})") from e
-            if "wav" not in row:
-                raise ValueError(f"{path}:{n}: row has no 'wav'")
-            wav = Path(row["wav"])
-            row["wav"] = str(wav if wav.is_absolute() else path.parent / wav)
-            rows.append(row)
-    return rows
 
 
 def load_mel_npy(path: str | os.PathLike, n_mels: int) -> np.ndarray:
@@ -309,7 +285,7 @@ class VocoderDataModule(L.LightningDataModule):
         """From a ``manifest.jsonl`` (rows' ``trim`` applied; ``loudness_dbfs`` taken from the
         ``prepare.json`` beside it unless given); with ``mel_dir``, each row is paired with
         ``{mel_dir}/{id}.npy``."""
-        rows = read_manifest(manifest)
+        rows = read_manifest(manifest, resolve_wav=True)
         prep = Path(manifest).parent / "prepare.json"
         if "loudness_dbfs" not in kwargs and prep.is_file():
             kwargs["loudness_dbfs"] = json.loads(prep.read_text()).get("loudness_dbfs")

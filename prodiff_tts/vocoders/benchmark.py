@@ -1,5 +1,6 @@
 """Real-time factor of a vocoder alone: wall time / duration of the audio produced (median of repeats,
-after warm-up). Used by the benchmark command; ``python -m prodiff_tts.vocoders.benchmark`` prints a table."""
+after warm-up), with the timing arithmetic of :mod:`prodiff_tts.bench.timing`.
+``python -m prodiff_tts.vocoders.benchmark`` prints a table."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 
 import torch
 
+from ..bench.timing import real_time_factor, sync_fn
 from .base import Vocoder
 
 __all__ = ["vocoder_rtf"]
@@ -30,7 +32,7 @@ def vocoder_rtf(
     g = torch.Generator().manual_seed(seed)
     mel = (torch.randn(batch_size, ac.n_mels, frames, generator=g) - 5.0).to(device)
     vocoder = vocoder.to(device).eval()
-    sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
+    sync = sync_fn(device)
     for _ in range(warmup):
         vocoder(mel)
     sync()
@@ -43,7 +45,7 @@ def vocoder_rtf(
     audio_s = batch_size * frames * ac.hop_length / ac.sample_rate
     med = statistics.median(times)
     return {
-        "rtf": med / audio_s,
+        "rtf": real_time_factor(med, audio_s),
         "wall_s": med,
         "audio_s": audio_s,
         "threads": torch.get_num_threads(),

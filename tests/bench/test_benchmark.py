@@ -3,14 +3,15 @@ import json
 import pytest
 import torch
 
-from prodiff_tts.bench.benchmark import (
-    check_targets,
+from prodiff_tts.bench.report import TARGETS, check_targets
+from prodiff_tts.bench.texts import BENCHMARK_TEXTS, word_count
+from prodiff_tts.bench.timing import (
+    max_deviation_from_median,
     plan_macs_per_frame,
     real_time_factor,
     rtf_summary,
     summarize,
 )
-from prodiff_tts.bench.texts import BENCHMARK_TEXTS, word_count
 from prodiff_tts.cli import main
 
 
@@ -33,6 +34,7 @@ def test_summary_is_median_and_range_of_repeats():
     assert rtf_summary([0.2, 0.1, 0.4], 4.0) == pytest.approx({"median": 0.05, "min": 0.025, "max": 0.1})
     with pytest.raises(ValueError):
         summarize([])
+    assert max_deviation_from_median([0.9, 1.0, 1.2]) == pytest.approx(0.2)
 
 
 def test_flops_count_the_projection_once_and_honour_layer_masks():
@@ -86,30 +88,77 @@ def test_targets_pass_miss_and_not_applicable():
     assert flat["status"] == "PASS" and flat["value"] == pytest.approx(0.05 / 0.0475 - 1)
     none = check_targets(_report([_r("acoustic", 4, 200, 0.01)], threads=1))
     assert {x["status"] for x in none} == {"N/A"} and "ran 1" in none[0]["detail"]
+    assert [x["name"] for x in none] == list(TARGETS) and [x["threshold"] for x in none] == list(TARGETS.values())
 
 
-# --- the instrumentation does not change what the API produces ---------------------------------------------
+# --- the stage timer hook: the API's own calls, timed by the synthesizer ------------------------------------
+
+
+def _attributes(obj) -> dict:
+    return dict(vars(obj))
 
 
 @pytest.mark.slow
-def test_instrumented_synthesis_matches_the_api_and_restores_the_synthesizer(tiny_bundle):
-    from prodiff_tts.api import Synthesizer
-    from prodiff_tts.bench.benchmark import Recorder, instrumented, time_to_first_audio, timed_synthesis
+def test_stage_timer_reports_each_stage_once_per_call_and_does_not_change_the_audio(tiny_bundle):
+    from prodiff_tts.api import STAGES, Synthesizer
+    from prodiff_tts.bench.timing import Recorder
 
     synth = Synthesizer.from_pretrained(tiny_bundle)
     text = "The lamp was lit. The boats left early."
-    plain, _ = synth.synthesize(text, steps=4, batch_size=1)
-    rec = Recorder()
-    with instrumented(synth, rec):
-        timed, _ = synth.synthesize(text, steps=4, batch_size=1)
+    plain, _ = synth.synthesize(text, steps=4, batch_size=8)
+    calls = []
+
+    def stage_timer(stage, frames):
+        calls.append((stage, frames))
+        return Recorder()(stage, frames)
+
+    timed, _ = synth.synthesize(text, steps=4, batch_size=8, stage_timer=stage_timer)
     assert torch.equal(torch.from_numpy(plain), torch.from_numpy(timed))
-    assert "vocode" not in vars(synth) and "condition_infer" not in vars(synth.model)
-    assert rec.speech_frames * synth.audio.hop_length + int(0.15 * synth.audio.sample_rate) == len(plain)
-    assert [i for i, _ in rec.step_frames] == [0, 1, 2, 3] * 2 and rec.seconds["vocoder"] > 0
-    wall, rec = timed_synthesis(synth, text, 4, "uniform", 8, vocoder=False)
-    assert rec.seconds["vocoder"] == 0 and wall >= sum(rec.seconds.values()) - 1e-6
-    first, audio_s = time_to_first_audio(synth, text, 4, "uniform")
+    assert [stage for stage, _ in calls] == list(STAGES)  # one batch: each stage once, in order
+    frames = dict(calls)
+    pause = int(0.15 * synth.audio.sample_rate)
+    assert frames["vocoder"] * synth.audio.hop_length + pause == len(plain)  # speech frames, pause excluded
+    assert frames["denoiser"] >= frames["vocoder"]  # padded: 2 x the longer sentence
+
+    rec = Recorder()
+    synth.synthesize(text, steps=4, batch_size=1, stage_timer=rec)  # two batches of one sentence
+    assert rec.calls == {"frontend": 1, "encoder_variance": 2, "denoiser": 2, "vocoder": 2}
+    assert all(v >= 0 for v in rec.seconds.values()) and rec.seconds["vocoder"] > 0
+    assert rec.denoiser_frames == rec.speech_frames > 0  # batches of one sentence: no padding
+
+
+@pytest.mark.slow
+def test_timed_synthesis_replaces_nothing_on_the_synthesizer(tiny_bundle, monkeypatch):
+    from prodiff_tts.api import Synthesizer
+    from prodiff_tts.bench import timing
+
+    synth = Synthesizer.from_pretrained(tiny_bundle)
+    synth.load()  # the lazy vocoder is loaded: from here on no attribute may change
+    before, model_before = _attributes(synth), _attributes(synth.model)
+    seen = []
+
+    def unchanged() -> bool:
+        after, model_after = _attributes(synth), _attributes(synth.model)
+        return (after.keys() == before.keys() and all(after[k] is before[k] for k in before)
+                and model_after.keys() == model_before.keys()
+                and all(model_after[k] is model_before[k] for k in model_before))
+
+    class CheckingRecorder(timing.Recorder):
+        def __call__(self, stage, frames=0):
+            seen.append(unchanged())  # while the benchmark runs, not only after it
+            return super().__call__(stage, frames)
+
+    monkeypatch.setattr(timing, "Recorder", CheckingRecorder)
+    text = "The lamp was lit. The boats left early."
+    wall, rec = timing.timed_synthesis(synth, text, 4, "uniform", 8)
+    assert rec.calls == {"frontend": 1, "encoder_variance": 1, "denoiser": 1, "vocoder": 1}
+    assert wall >= sum(rec.seconds.values()) - 1e-6 and min(rec.seconds.values()) >= 0
+    wall, acoustic = timing.timed_synthesis(synth, text, 4, "uniform", 8, vocoder=False)
+    assert acoustic.calls["vocoder"] == 0 and acoustic.seconds["vocoder"] == 0
+    assert acoustic.speech_frames == rec.speech_frames and acoustic.denoiser_frames == rec.denoiser_frames
+    first, audio_s = timing.time_to_first_audio(synth, text, 4, "uniform")
     assert 0 < first and 0 < audio_s < rec.speech_frames * synth.audio.hop_length / synth.audio.sample_rate
+    assert len(seen) == 7 and all(seen) and unchanged()
 
 
 # --- the command ---------------------------------------------------------------------------------------------

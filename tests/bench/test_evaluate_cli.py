@@ -78,6 +78,23 @@ def test_evaluate_command_on_a_student_bundle(student_bundle, prepared_tiny, tmp
 
 
 @pytest.mark.slow
+def test_evaluate_scores_the_teacher_at_the_students_step_count(student_bundle, prepared_tiny, tmp_path, capsys):
+    """--denoiser auto teacher: the distilled student and the undistilled teacher at 2 steps, side by side."""
+    out = tmp_path / "eval.json"
+    rc = main(["evaluate", "--model", str(student_bundle), "--data", str(prepared_tiny), "--items", "2",
+               "--steps", "2", "--denoiser", "auto", "teacher", "--threads", "1", "--json", str(out)])
+    stdout = capsys.readouterr().out
+    assert rc == 0, stdout
+    assert "| 2 | uniform | student_k2 |" in stdout and "| 2 | uniform | teacher |" in stdout
+    rows = {(x["denoiser"], x["schedule"]): x for x in json.loads(out.read_text())["results"]}
+    assert set(rows) == {("student_k2", "uniform"), ("student_k2", "searched"), ("teacher", "uniform")}
+    assert rows[("teacher", "uniform")]["distilled"] is False and rows[("student_k2", "uniform")]["distilled"]
+    rc = main(["evaluate", "--model", str(student_bundle), "--data", str(prepared_tiny), "--items", "2",
+               "--steps", "4", "--denoiser", "student_k2"])
+    assert rc == 2 and "distilled for 2 step" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_evaluate_errors_are_one_line(tiny_bundle, prepared_tiny, tmp_path, capsys):
     cases = [
         (["--model", str(tiny_bundle), "--data", str(prepared_tiny), "--steps", "3"], "--steps 3 is not supported"),

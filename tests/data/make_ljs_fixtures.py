@@ -4,25 +4,38 @@
     python tests/data/make_ljs_fixtures.py
 
 Needs Festival (apt-get install festival festvox-us-slt-hts). ljs_tiny: 20 short
-clips synthesized by prodiff_tts.data.festival.build_festival_corpus, with
+clips synthesized by build_festival_corpus (egs/demo/local/festival.py), with
 Festival's word/phone alignments. ljs_bad: 4 good clips copied from ljs_tiny plus
 one row per defect that `tts prepare` must survive (see ljs_bad/README.md).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from prodiff_tts.data.festival import build_festival_corpus
 from prodiff_tts.text.normalize import normalize_text
 
 HERE = Path(__file__).resolve().parent
 TINY = HERE / "ljs_tiny"
 BAD = HERE / "ljs_bad"
+FESTIVAL = HERE.parents[1] / "egs" / "demo" / "local" / "festival.py"  # the demo recipe's corpus builder
+
+
+def _load_festival():  # type: ignore[no-untyped-def]
+    """The recipe module egs/demo/local/festival.py, loaded by path (it is not part of the package)."""
+    spec = importlib.util.spec_from_file_location("demo_festival", FESTIVAL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
 
 SENTENCES = [
     "The cat sat on the mat.",
@@ -67,7 +80,7 @@ GOOD_IN_BAD = ["TINY-00001", "TINY-00003", "TINY-00005", "TINY-00013"]
 
 def build_tiny() -> None:
     shutil.rmtree(TINY, ignore_errors=True)
-    summary = build_festival_corpus(SENTENCES, TINY, jobs=2, normalize=normalize_text, id_prefix="TINY")
+    summary = _load_festival().build_festival_corpus(SENTENCES, TINY, jobs=2, normalize=normalize_text, id_prefix="TINY")
     assert summary.clips == len(SENTENCES), summary
     (TINY / "build_summary.json").unlink()  # wall times: not fixture material
 

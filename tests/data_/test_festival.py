@@ -1,34 +1,46 @@
-"""Festival corpus builder, the ljs_tiny / ljs_bad fixtures and the demo sentence list.
+"""The demo recipe's Festival corpus builder (egs/demo/local/festival.py, loaded by path: it is not part of
+the package), the ljs_bad fixture and the demo sentence list. The alignment reader and the ljs_tiny fixture's
+alignments: test_alignments.py.
 
-Only the tests marked `festival` need the Festival engine (skipped when it is absent).
+Only the tests marked `needs_festival` need the Festival engine (skipped when it is absent).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 import soundfile as sf
 
-from prodiff_tts.data.festival import (
-    BuildSummary,
-    FestivalNotFoundError,
-    _merge_festival_words,
-    _scheme_string,
-    build_festival_corpus,
-    check_festival,
-    parse_festival_labels,
-    read_alignment,
-)
+from prodiff_tts.data.alignments import read_alignment
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ROOT / "tests" / "data" / "ljs_tiny"
 BAD = ROOT / "tests" / "data" / "ljs_bad"
 DEMO = ROOT / "egs" / "demo"
-PUNCT = {",", ".", "?", "!", ";", ":"}
 WORDNET = Path("/usr/share/wordnet")
+
+
+def _load_recipe_module(name: str):  # type: ignore[no-untyped-def]
+    """A module of egs/demo/local/, loaded by path (recipes are not part of the package)."""
+    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMO / "local" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+festival = _load_recipe_module("festival")
+BuildSummary = festival.BuildSummary
+FestivalNotFoundError = festival.FestivalNotFoundError
+_merge_festival_words = festival._merge_festival_words
+_scheme_string = festival._scheme_string
+build_festival_corpus = festival.build_festival_corpus
+check_festival = festival.check_festival
+parse_festival_labels = festival.parse_festival_labels
 
 needs_festival = pytest.mark.skipif(shutil.which("festival") is None, reason="festival is not installed")
 
@@ -38,7 +50,7 @@ def _metadata(path: Path) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------------------
-# Alignment parsing
+# Festival's label files
 # ---------------------------------------------------------------------------
 
 FESTIVAL_WORDS = """#
@@ -63,21 +75,6 @@ def test_possessive_words_are_merged() -> None:
         (0.95, "fundamentals"), (1.43, "a"), (2.075, "company's"), (2.485, "growth")
     ]
     assert _merge_festival_words([(0.5, "a"), (0.0, "b"), (0.9, "c")]) == [(0.5, "a"), (0.5, "b"), (0.9, "c")]
-
-
-def test_read_alignment(tmp_path: Path) -> None:
-    p = tmp_path / "a.words"
-    p.write_text("0.4000\thello\n0.8650\tworld\n\n3.0500\tit's\n", encoding="utf-8")
-    assert read_alignment(p) == [(0.4, "hello"), (0.865, "world"), (3.05, "it's")]
-    p.write_text("0.4 hello\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="end_time<TAB>label"):
-        read_alignment(p)
-    p.write_text("x\thello\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="bad end time"):
-        read_alignment(p)
-    p.write_text("0.5\ta\n0.4\tb\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="decrease"):
-        read_alignment(p)
 
 
 def test_scheme_string_escapes_quotes_and_backslashes() -> None:
@@ -125,33 +122,6 @@ def test_unsynthesizable_rows_are_failures_not_errors(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_ljs_tiny_fixture() -> None:
-    rows = _metadata(TINY / "metadata.csv")
-    assert len(rows) == 20
-    assert all(len(r) == 3 for r in rows)
-    ids = [r[0] for r in rows]
-    assert ids == sorted(set(ids))
-    assert sum(f.stat().st_size for f in TINY.rglob("*") if f.is_file()) <= 2_000_000
-    assert any(any(c.isdigit() for c in r[1]) for r in rows)  # a number
-    assert any(("Dr." in r[1] or "Mr." in r[1]) for r in rows)  # an abbreviation
-    for clip_id, raw, norm in rows:
-        assert 3 <= len(raw.split()) <= 7
-        assert norm == norm.lower() and norm.strip() == norm
-        info = sf.info(str(TINY / "wavs" / f"{clip_id}.wav"))
-        assert (info.samplerate, info.channels, info.subtype, info.format) == (22050, 1, "PCM_16", "WAV")
-        duration = info.frames / info.samplerate
-        words = read_alignment(TINY / "alignments" / f"{clip_id}.words")
-        segs = read_alignment(TINY / "alignments" / f"{clip_id}.segs")
-        # Festival speaks the normalized text: its words are the normalized tokens.
-        assert [w for _, w in words] == [t for t in norm.split() if t not in PUNCT]
-        # The phone labels end with the audio; after the last word only a pause follows.
-        assert segs[-1][0] == pytest.approx(duration, abs=0.02)
-        last_phone = max(t for t, p in segs if p != "pau")
-        assert words[-1][0] == pytest.approx(last_phone, abs=1e-3)
-        assert 0.0 <= duration - words[-1][0] <= 0.3
-        assert segs[0][1] == "pau"
-
-
 def test_ljs_bad_fixture_has_its_defects() -> None:
     raw = (BAD / "metadata.csv").read_bytes().splitlines()
     assert len(raw) == 10
@@ -176,11 +146,7 @@ def test_ljs_bad_fixture_has_its_defects() -> None:
 
 
 def _load_make_sentences():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("make_sentences", DEMO / "local" / "make_sentences.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load_recipe_module("make_sentences")
 
 
 def _committed_sentences() -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from prodiff_tts.cli import build_parser
+from prodiff_tts.cli.train import distill_overrides, search_overrides
 from prodiff_tts.data.ljspeech import CorpusError, check_ljspeech
 from prodiff_tts.training.run import compose_config
 
@@ -23,16 +24,19 @@ def dry_run(script: str, *args: str, env: dict | None = None) -> list[list[str]]
 
 
 def check_command(argv: list[str]) -> None:
+    """The CLI parses the command; for train, distill and search, Hydra composes the config it would run."""
     if argv[0] != "tts":
         return
-    sub, rest = argv[1], argv[2:]
-    if sub in ("train", "distill", "search"):
-        prefix = {"distill": ("teacher=",), "search": ("model=", "steps=")}.get(sub, ())
-        overrides = [f"{sub}.{o}" if o.startswith(prefix) else o for o in rest]
-        cfg = compose_config(overrides + ([f"task={sub}"] if sub == "distill" else []))
+    args = build_parser().parse_args(argv[1:])
+    overrides = {"train": lambda a: a.overrides, "distill": distill_overrides,
+                 "search": search_overrides}.get(args.command)
+    if overrides is not None:
+        cfg = compose_config(overrides(args))
         assert cfg.run_dir
-    else:
-        build_parser().parse_args([sub, *rest])
+        if args.command == "search":
+            assert cfg.search.model and cfg.search.steps == args.steps
+        if args.command == "distill":
+            assert cfg.task == "distill" and cfg.distill.teacher
 
 
 @pytest.mark.parametrize("diffusion", ["continuous", "prodiff"])

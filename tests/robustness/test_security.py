@@ -53,10 +53,10 @@ def test_malicious_checkpoints_are_refused(tmp_path, tts, one_line_error, prepar
     for ckpt in files:
         code, _, err = tts("export", ckpt, tmp_path / "bundle")
         one_line_error(code, err, "cannot read checkpoint", "safely")
-        code, _, err = tts("distill", f"teacher={ckpt}", f"data.dir={prepared_tiny}", f"run_dir={tmp_path / 'd'}",
+        code, _, err = tts("distill", "--teacher", ckpt, f"data.dir={prepared_tiny}", f"run_dir={tmp_path / 'd'}",
                            "distill.steps_per_round=1")
         one_line_error(code, err, "cannot read checkpoint")
-        code, _, err = tts("search", f"model={ckpt}", "steps=2", f"data.dir={prepared_tiny}",
+        code, _, err = tts("search", "--model", ckpt, "--steps", "2", f"data.dir={prepared_tiny}",
                            f"run_dir={tmp_path / 's'}")
         one_line_error(code, err, "cannot read checkpoint")
         assert not marker.exists()
@@ -83,7 +83,7 @@ def test_a_bundle_whose_weights_are_a_pickle_is_refused(tiny_bundle, prepared_ti
         torch.save({"weight": Payload(marker)}, bundle / name)
         code, _, err = tts("synthesize", "Hello.", "--model", bundle, "--steps", "4", "-o", tmp_path / "o.wav")
         one_line_error(code, err, name)
-        code, _, err = tts("search", f"model={bundle}", "steps=4", f"data.dir={prepared_tiny}",
+        code, _, err = tts("search", "--model", bundle, "--steps", "4", f"data.dir={prepared_tiny}",
                            f"run_dir={tmp_path / 's'}")
         one_line_error(code, err, name)
         assert not marker.exists() and not (tmp_path / "o.wav").exists()

@@ -170,3 +170,17 @@ def test_split_10000_words_quickly() -> None:
     elapsed = time.perf_counter() - start
     assert len(pieces) == 1000
     assert elapsed < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("See you Mon. Jan. 3 at Apt. 12 on Main Rd. Then we go.",
+         ["See you Mon. Jan. 3 at Apt. 12 on Main Rd.", "Then we go."]),
+        ("I sat. Then I left.", ["I sat.", "Then I left."]),  # a verb, not "Sat."
+        ("We met on Sun. It was fun.", ["We met on Sun.", "It was fun."]),  # no date or number after it
+        ("Born Dec. 5. Died Jan. 1990.", ["Born Dec. 5.", "Died Jan. 1990."]),
+    ],
+)
+def test_split_weekday_month_and_address_abbreviations(text: str, pieces: list[str]) -> None:
+    assert split_sentences(text) == pieces

@@ -23,7 +23,7 @@ def test_distill_rounds_tables_frozen_parts_and_resume(trained_tiny, prepared_ti
     run = tmp_path / "distill"
     common = ["experiment=fixture", f"data.dir={prepared_tiny}", f"run_dir={run}", "distill.start_steps=4",
               "distill.final_steps=1", "distill.eval_items=2", "trainer.val_check_interval=3"]
-    assert main(["distill", f"teacher={ckpt}", *common, "distill.steps_per_round=3"]) == 0
+    assert main(["distill", "--teacher", str(ckpt), *common, "distill.steps_per_round=3"]) == 0
     out = capsys.readouterr().out
     assert "round 4 -> 2 steps" in out and "round 2 -> 1 steps" in out
     summary = json.loads((run / "distill_summary.json").read_text())
@@ -47,7 +47,7 @@ def test_distill_rounds_tables_frozen_parts_and_resume(trained_tiny, prepared_ti
 
     # resume: a longer round continues from the round's last checkpoint (step 3 -> 5)
     (run / "k2" / "student.safetensors").unlink()
-    assert main(["distill", f"teacher={ckpt}", *common, "distill.steps_per_round=5", "distill.final_steps=2"]) == 0
+    assert main(["distill", "--teacher", str(ckpt), *common, "distill.steps_per_round=5", "distill.final_steps=2"]) == 0
     assert read_checkpoint(run / "k2" / "checkpoints" / "last.ckpt")["global_step"] == 5
 
 

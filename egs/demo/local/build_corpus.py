@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from prodiff_tts.data.festival import DEFAULT_VOICE, FestivalNotFoundError, build_festival_corpus
+from festival import DEFAULT_VOICE, FestivalNotFoundError, build_festival_corpus  # egs/demo/local/festival.py
 
 DEMO = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,9 @@
 """Build an LJSpeech-format corpus by synthesising sentences with Festival.
 
 Used to make the demo corpus (egs/demo) on a machine where LJSpeech cannot be
-downloaded. The layout written under ``out_dir``::
+downloaded. A module of the recipe (``build_corpus.py`` beside it imports it), not
+of the package: the package only reads the alignment files back
+(``prodiff_tts.data.alignments.read_alignment``). The layout written under ``out_dir``::
 
     metadata.csv            ID|raw text|normalized text   (UTF-8, no header, like LJSpeech)
     wavs/ID.wav             mono 16-bit PCM at ``sample_rate`` (22050 Hz), resampled with soxr
@@ -40,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from prodiff_tts.data.alignments import read_alignment
 
 DEFAULT_VOICE = "cmu_us_slt_arctic_hts"
 INSTALL_HINT = "sudo apt-get install festival festvox-us-slt-hts"
@@ -145,27 +149,6 @@ def parse_festival_labels(text: str) -> list[tuple[float, str]]:
         if len(parts) < 3:
             raise ValueError(f"malformed Festival label line: {ln!r}")
         out.append((float(parts[0]), " ".join(parts[2:])))
-    return out
-
-
-def read_alignment(path: str | os.PathLike[str]) -> list[tuple[float, str]]:
-    """Read an alignment TSV (``end_time_seconds<TAB>label`` per line) -> [(end_s, label), ...]."""
-    out: list[tuple[float, str]] = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            end, sep, label = line.partition("\t")
-            if not sep or not label:
-                raise ValueError(f"{path}:{lineno}: expected 'end_time<TAB>label', got {line!r}")
-            try:
-                t = float(end)
-            except ValueError:
-                raise ValueError(f"{path}:{lineno}: bad end time {end!r}") from None
-            if out and t < out[-1][0]:
-                raise ValueError(f"{path}:{lineno}: end times must not decrease ({t} < {out[-1][0]})")
-            out.append((t, label))
     return out
 
 

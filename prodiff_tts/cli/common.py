@@ -1,0 +1,173 @@
+"""What every command shares: the one-line error, the parser, argument types, paths of reports and outputs,
+voice selection, progress lines and Hydra's configuration errors. No heavy import at module level."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage dump) and exit status 2.
+
+    For the commands that take Hydra overrides (``overrides`` positional), :func:`takes_overrides` lets the
+    options stand anywhere among the overrides and refuses the ``key=value`` forms that became options."""
+
+    intermixed = False
+    moved: dict[str, str] = {}  # key of a refused key=value override -> the option that replaced it
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if not self.intermixed or getattr(self, "_mixing", False):
+            return super().parse_known_args(args, namespace)
+        self._mixing = True  # parse_known_intermixed_args calls parse_known_args itself
+        try:
+            ns, extras = self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._mixing = False
+        for o in getattr(ns, "overrides", None) or ():
+            key = o.split("=", 1)[0]
+            if "=" in o and key in self.moved:
+                self.error(f"{key}=... is no longer accepted: give {self.moved[key]}")
+        return ns, extras
+
+
+def takes_overrides(p: OneLineParser, help: str = "Hydra overrides (group=option, key=value)",
+                    moved: dict[str, str] | None = None) -> None:
+    """Free Hydra overrides for the training configs, with the command's options anywhere among them."""
+    p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help=help)
+    p.intermixed = True
+    p.moved = dict(moved or {})
+
+
+def override_value(value: object) -> str:
+    """``value`` as the right-hand side of a Hydra override, quoted when it is more than a plain path (spaces,
+    commas, brackets, quotes, ``=`` or ``${``), so that an option's value reaches the config unchanged."""
+    s = str(value)
+    if re.fullmatch(r"[A-Za-z0-9_./+-]+", s):
+        return s
+    s = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", s)  # backslashes before a quote, then the quote
+    s = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, s)  # and before the closing quote
+    return "'" + s.replace("${", "\\${") + "'"
+
+
+# --- argument types --------------------------------------------------------------------------------------
+
+
+def positive_int(value: str) -> int:
+    try:
+        v = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return v
+
+
+def non_negative_int(value: str) -> int:
+    try:
+        v = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return v
+
+
+def speed_factor(value: str) -> float:
+    try:
+        v = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not 0.1 <= v <= 10.0:
+        raise argparse.ArgumentTypeError(f"speed must be between 0.1 and 10, got {value}")
+    return v
+
+
+def port_number(value: str) -> int:
+    try:
+        v = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535 (0: any free port), got {value}")
+    return v
+
+
+# --- voices ----------------------------------------------------------------------------------------------
+
+
+def add_voice_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--model", type=Path, default=None, help="voice bundle directory (default: the default voice)")
+    g.add_argument("--voice", default=None, metavar="NAME", help="an installed voice by name (`tts voices`)")
+
+
+def voice_path(args: argparse.Namespace) -> Path:
+    from ..voices import default_model_path, find_voice
+
+    if getattr(args, "voice", None):
+        return find_voice(args.voice)
+    return args.model or default_model_path()
+
+
+# --- paths, messages -------------------------------------------------------------------------------------
+
+
+def check_output(path: Path) -> None:
+    """A wav to write: in a writable directory that exists, not a directory itself."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise CLIError(f"output {path} is a directory")
+    if not parent.is_dir():
+        raise CLIError(f"output directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise CLIError(f"output directory {parent} is not writable")
+    if path.suffix.lower() != ".wav":
+        raise CLIError(f"output must be a .wav file, got {path.name}")
+
+
+def check_report_path(path: Path | None, suffix: str, option: str) -> None:
+    if path is None:
+        return
+    if path.suffix.lower() != suffix:
+        raise CLIError(f"{option} must name a {suffix} file, got {path.name}")
+    if path.is_dir():
+        raise CLIError(f"{option} {path} is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise CLIError(f"{option}: directory {parent} does not exist")
+
+
+def progress(msg: str) -> None:
+    if sys.stderr.isatty():
+        print(f"  {msg}", file=sys.stderr, flush=True)
+
+
+def print_warnings(caught) -> None:
+    for msg in sorted({str(c.message) for c in caught}):
+        print(f"tts: warning: {msg}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def config_errors(*extra: type[Exception]):
+    """Hydra / OmegaConf errors (unknown option, wrong type) become one-line CLI errors."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        yield
+    except (HydraException, OmegaConfBaseException, *extra) as e:
+        raise CLIError(f"bad configuration: {str(e).strip().splitlines()[0]}") from None

@@ -1,0 +1,78 @@
+"""``tts serve``: one voice loaded once, served over HTTP with OpenAI's speech API (FastAPI + uvicorn, imported
+only when the server starts)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .common import CLIError, add_voice_args, non_negative_int, port_number, positive_int, voice_path
+
+
+def add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="OpenAI-compatible speech server: POST /v1/audio/speech",
+                       description="Load a voice once and serve it over HTTP (FastAPI + uvicorn; pip install "
+                                   "'prodiff-tts[serve]'): POST /v1/audio/speech with OpenAI's body (model, input, "
+                                   "voice, response_format wav|pcm|flac, speed) plus steps and seed; wav and pcm "
+                                   "stream sentence by sentence. GET /v1/models, GET /health.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=port_number, default=8000, help="port (default 8000; 0: any free port)")
+    add_voice_args(p)
+    p.add_argument("--max-input-chars", type=positive_int, default=4096,
+                   help="longest input of a request, in characters (default 4096, as OpenAI; longer: 413)")
+    p.add_argument("--queue-size", type=non_negative_int, default=16,
+                   help="requests admitted to wait beyond those being synthesized (default 16; more: 429)")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="synthesis worker threads (default 1); torch gets the CPU cores divided among them")
+    p.add_argument("--steps", type=positive_int, default=2, help="steps of a request without 'steps' (default 2)")
+    p.add_argument("--vocoder", default=None,
+                   help="griffin-lim, a saved vocoder (directory), or the voice's own (default when it has one)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info")
+    p.set_defaults(func=_run_serve)
+
+
+def _listen(host: str, port: int):
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as e:
+        raise CLIError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    for module in ("fastapi", "uvicorn"):
+        try:
+            __import__(module)
+        except ImportError:
+            raise CLIError(f"tts serve needs {module}, which is not installed: "
+                           "pip install 'prodiff-tts[serve]'") from None
+    import torch
+    import uvicorn
+
+    from ..api import Synthesizer
+    from ..serve.app import ServerSettings, create_app
+
+    settings = ServerSettings(max_input_chars=args.max_input_chars, queue_size=args.queue_size,
+                              threads=args.threads, default_steps=args.steps)
+    synth = Synthesizer.from_pretrained(voice_path(args), device=args.device, vocoder=args.vocoder)
+    app = create_app(synth, settings)  # checks --steps against the voice
+    sock = _listen(args.host, args.port)  # before loading: a taken port fails at once
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // args.threads))
+    synth.load()
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"tts: serving voice {synth.config.voice!r} ({', '.join(map(str, synth.supported_steps))} steps, "
+          f"default {args.steps}; vocoder {synth.vocoder_name}) on http://{shown}:{port}/v1/audio/speech "
+          f"with {args.threads} worker thread(s), queue {args.queue_size}", file=sys.stderr, flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, timeout_graceful_shutdown=5))
+    try:
+        server.run(sockets=[sock])  # Ctrl-C: uvicorn finishes the requests in progress, then re-raises it
+    except KeyboardInterrupt:
+        pass
+    print("tts: server stopped", file=sys.stderr)
+    return 0
+
