@@ -66,24 +66,22 @@ def override_value(value: object) -> str:
 # --- argument types --------------------------------------------------------------------------------------
 
 
-def positive_int(value: str) -> int:
+def _int_at_least(value: str, minimum: int, what: str) -> int:
     try:
         v = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}") from None
+    if v < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
     return v
+
+
+def positive_int(value: str) -> int:
+    return _int_at_least(value, 1, "a positive integer")
 
 
 def non_negative_int(value: str) -> int:
-    try:
-        v = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return v
+    return _int_at_least(value, 0, "an integer >= 0")
 
 
 def speed_factor(value: str) -> float:

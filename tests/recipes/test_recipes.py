@@ -57,6 +57,19 @@ def test_demo_dry_run_and_stage_selection():
     assert [c[1] for c in dry_run("egs/demo/run.sh", "--stage", "2", "--stop-stage", "3")] == ["train", "distill"]
 
 
+def test_joe_dry_run_fine_tunes_from_the_released_voice_and_exports_without_a_neural_vocoder():
+    cmds = dry_run("egs/joe_demo/run.sh", "--stage", "2")
+    for c in cmds:
+        check_command(c)
+    subs = [c[1] for c in cmds if c[0] == "tts"]
+    assert subs == ["train", "distill", "export", "search", "search", "evaluate", "benchmark"]  # no vocoder stage
+    train = next(c for c in cmds if c[:2] == ["tts", "train"])
+    init = next(a for a in train if a.startswith("teacher.init_from="))
+    assert (Path(init.split("=", 1)[1]) / "config.yaml").is_file()  # a released voice
+    export = next(c for c in cmds if c[:2] == ["tts", "export"])
+    assert "--vocoder" not in export and "--teacher-steps" in export
+
+
 def test_unknown_recipe_option_is_rejected():
     p = subprocess.run(["bash", str(ROOT / "egs/demo/run.sh"), "--bogus"], capture_output=True, text=True)
     assert p.returncode == 2 and "unknown option" in p.stderr
