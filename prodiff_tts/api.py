@@ -326,10 +326,23 @@ class Synthesizer:
         ``PronunciationError``, ValueErrors, for bad markup), so a caller can open its output after the call
         and before the first piece. Warnings about dropped characters or ignored markup are issued once,
         here. ``stage_timer``: see :data:`StageTimer`."""
-        plan, script = self._prepare(text, steps, speed, schedule, batch_size, stage_timer, ssml)
-        pieces = self._pieces(script, self._unit_batches(script, plan, seed, batch_size, stage_timer), stage_timer,
-                              timed=False)
-        return (piece.audio for piece in pieces)
+        return self._audio(self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer, timed=False))
+
+    @staticmethod
+    def _audio(pieces: Iterator[TimedPiece]) -> Iterator[np.ndarray]:
+        try:
+            for piece in pieces:
+                yield piece.audio
+        finally:
+            pieces.close()  # type: ignore[attr-defined]
+
+    def _timed(self, text: str, steps: int, seed: int, speed: float, schedule: str, batch_size: int,
+               ssml: bool | None, stage_timer: StageTimer | None, timed: bool) -> Iterator[TimedPiece]:
+        """The checks and the frontend now (warnings attributed to the caller of the public method that called
+        this), the pieces lazily."""
+        plan, script = self._prepare(text, steps, speed, schedule, batch_size, stage_timer, ssml, stacklevel=4)
+        return self._pieces(script, self._unit_batches(script, plan, seed, batch_size, stage_timer), stage_timer,
+                            timed=timed)
 
     def stream_with_timestamps(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0,
                                schedule: str = "searched", batch_size: int = 8, *, ssml: bool | None = None,
@@ -340,9 +353,7 @@ class Synthesizer:
         durations the synthesis used (speed, prosody rate, pauses and breaks included): a word starts with its
         first phoneme and ends with its last; boundary tokens (punctuation, pauses) are phoneme timings with
         ``word == -1``."""
-        plan, script = self._prepare(text, steps, speed, schedule, batch_size, stage_timer, ssml)
-        return self._pieces(script, self._unit_batches(script, plan, seed, batch_size, stage_timer), stage_timer,
-                            timed=True)
+        return self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer, timed=True)
 
     def stream_mels(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0, schedule: str = "searched",
                     batch_size: int = 8, *, ssml: bool | None = None,
@@ -354,7 +365,8 @@ class Synthesizer:
         return (mels for _, mels, _ in self._unit_batches(script, plan, seed, batch_size, stage_timer))
 
     def _prepare(self, text: str, steps: int, speed: float, schedule: str, batch_size: int,
-                 stage_timer: StageTimer | None, ssml: bool | None = None) -> tuple[StepPlan, _Script]:
+                 stage_timer: StageTimer | None, ssml: bool | None = None,
+                 stacklevel: int = 3) -> tuple[StepPlan, _Script]:
         """(step plan, speakable sentences and silences) after every check; the frontend's warnings are
         issued once each, attributed to the caller of :meth:`stream` / :meth:`stream_mels`."""
         from .text import UnspeakableTextError
@@ -366,7 +378,7 @@ class Synthesizer:
             raise ValueError(f"ssml must be True, False or None (auto), got {ssml!r}")
         plan = self.plan(steps, schedule)
         error: Exception | None = None
-        rendered = []  # phoneme ids of the speakable sentences: small next to their audio
+        rendered: list = []  # phonemes and ids of the sentences: small next to their audio
         with self._text_lock, _stage(stage_timer, "frontend"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -376,7 +388,7 @@ class Synthesizer:
             except ValueError as e:  # bad markup: one line, after the warnings of what came before it
                 error = e
         for message, category in sorted({(str(c.message), c.category) for c in caught}, key=lambda m: m[0]):
-            warnings.warn(message, category, stacklevel=3)
+            warnings.warn(message, category, stacklevel=stacklevel)
         if error is not None:
             raise error
         return plan, self._script(rendered, speed)
@@ -458,7 +470,8 @@ class Synthesizer:
         batches and joined with short pauses (see :meth:`stream` to get it piece by piece in bounded
         memory, and for the markup ``ssml`` controls). Raises ``UnspeakableTextError`` when nothing is
         speakable. ``stage_timer``: see :data:`StageTimer`."""
-        pieces = list(self.stream(text, steps, seed, speed, schedule, batch_size, ssml=ssml, stage_timer=stage_timer))
+        pieces = [p.audio for p in self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer,
+                                               timed=False)]
         return np.concatenate(pieces).astype(np.float32, copy=False), self.audio.sample_rate
 
     def synthesize_with_timestamps(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0,
@@ -469,8 +482,7 @@ class Synthesizer:
         audio: list[np.ndarray] = []
         words: list[WordTiming] = []
         phonemes: list[PhonemeTiming] = []
-        for piece in self.stream_with_timestamps(text, steps, seed, speed, schedule, batch_size, ssml=ssml,
-                                                 stage_timer=stage_timer):
+        for piece in self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer, timed=True):
             audio.append(piece.audio)
             words += piece.words
             phonemes += piece.phonemes

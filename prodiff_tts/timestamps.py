@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-__all__ = ["PhonemeTiming", "WordTiming", "sentence_timings", "timestamps_document"]
+__all__ = ["PhonemeTiming", "WordTiming", "sentence_timings", "timestamps_document", "timestamps_json"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,16 @@ def timestamps_document(words: Sequence[WordTiming], phonemes: Sequence[PhonemeT
     (seconds of audio), ``words`` (word, start, end) and ``phonemes`` (phoneme, start, end, word)."""
     return {"sample_rate": int(sample_rate), "duration": round(float(duration), 4),
             "words": [w.as_dict() for w in words], "phonemes": [p.as_dict() for p in phonemes]}
+
+
+def timestamps_json(doc: dict) -> str:
+    """``doc`` (of :func:`timestamps_document`) as JSON text with one word or phoneme per line."""
+    import json
+
+    lines = ["{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in doc.items()
+                             if k not in ("words", "phonemes")) + ","]
+    for key in ("words", "phonemes"):
+        items = [" " * 2 + json.dumps(item, ensure_ascii=False) for item in doc[key]]
+        close = "]," if key == "words" else "]"
+        lines.append(f" {json.dumps(key)}: [" + ("\n" + ",\n".join(items) + "\n " if items else "") + close)
+    return "\n".join(lines) + "\n}\n"

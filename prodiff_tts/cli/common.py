@@ -169,3 +169,14 @@ def config_errors(*extra: type[Exception]):
         yield
     except (HydraException, OmegaConfBaseException, *extra) as e:
         raise CLIError(f"bad configuration: {str(e).strip().splitlines()[0]}") from None
+
+
+def load_lexicon(path: Path | None):
+    """The --lexicon file, read before the voice is loaded (a bad line fails at once)."""
+    if path is None:
+        return None
+    from ..text import Lexicon
+
+    if path.is_dir():
+        raise CLIError(f"--lexicon {path} is a directory")
+    return Lexicon.load(path)

@@ -1,5 +1,7 @@
 """``tts voices`` and ``tts synthesize``: text to a wav file, to standard output as a wav (``-o -``) or raw PCM
-(``--output-raw``) sentence by sentence, or one JSON request per line of standard input (``--json-input``)."""
+(``--output-raw``) sentence by sentence, or one JSON request per line of standard input (``--json-input``);
+pronunciation control (inline ``[[PHONEMES]]``, ``--ssml``, ``--lexicon``) and word timestamps / subtitles
+(``--timestamps``, ``--subtitles``)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from .common import (EXIT_USAGE, CLIError, add_voice_args, check_output, positive_int, print_warnings,
-                     speed_factor, voice_path)
+from .common import (EXIT_USAGE, CLIError, add_voice_args, check_output, check_report_path, positive_int,
+                     print_warnings, speed_factor, voice_path, load_lexicon)
 
 
 def add_voices(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +42,9 @@ def add_synthesize(sub: argparse._SubParsersAction) -> None:
                                    "either the old file or the complete new one, never a partial write). "
                                    "'-o -' streams a wav and --output-raw raw PCM to standard output sentence by "
                                    "sentence (messages go to standard error); --json-input reads one JSON object "
-                                   "per line from standard input, as Piper does.")
+                                   "per line from standard input, as Piper does. Text may hold inline phonemes "
+                                   "[[HH AH0 L OW1]] and, when it starts with <speak> (or with --ssml), SSML-lite: "
+                                   "<break>, <say-as>, <sub>, <phoneme>, <prosody rate>.")
     p.add_argument("text", nargs="?", help="text to speak; '-' reads standard input")
     p.add_argument("--text-file", type=Path, help="read the text from a UTF-8 file")
     p.add_argument("-o", "--output", default=None, metavar="OUT.wav",
@@ -49,7 +53,17 @@ def add_synthesize(sub: argparse._SubParsersAction) -> None:
                    help="stream raw 16-bit little-endian mono PCM at the voice's sample rate to standard output")
     p.add_argument("--json-input", action="store_true",
                    help="one JSON object per line on standard input: text, and optionally output_file, steps, "
-                        "speed, seed; a bad line is reported on standard error and the others go on")
+                        "speed, seed, ssml, timestamps_file, subtitles_file; a bad line is reported on standard "
+                        "error and the others go on")
+    p.add_argument("--ssml", action="store_true",
+                   help="read the text as SSML-lite even without <speak> (default: when it starts with <speak>)")
+    p.add_argument("--lexicon", type=Path, default=None, metavar="FILE",
+                   help="user lexicon: one 'word<TAB>PHONEMES' (ARPAbet) per line, consulted before CMUdict and "
+                        "espeak")
+    p.add_argument("--timestamps", type=Path, default=None, metavar="OUT.json",
+                   help="also write word and phoneme timings (seconds) as JSON")
+    p.add_argument("--subtitles", type=Path, default=None, metavar="OUT.srt|OUT.vtt",
+                   help="also write subtitles (SubRip or WebVTT, by the suffix) from the word timings")
     add_voice_args(p)
     p.add_argument("--steps", type=positive_int, default=2, help="diffusion steps (default 2)")
     p.add_argument("--schedule", choices=["searched", "uniform"], default="searched",
@@ -111,10 +125,46 @@ class _AudioOut:
         return written
 
 
+def _check_timing_paths(timestamps: Path | None, subtitles: Path | None,
+                        options: tuple[str, str] = ("--timestamps", "--subtitles")) -> None:
+    """The timestamps must go to a .json and the subtitles to a .srt or .vtt file, in a directory that exists."""
+    check_report_path(timestamps, ".json", options[0])
+    if subtitles is not None:
+        if subtitles.suffix.lower() not in (".srt", ".vtt"):
+            raise CLIError(f"{options[1]} must name a .srt or .vtt file, got {subtitles.name}")
+        check_report_path(subtitles, subtitles.suffix.lower(), options[1])
+
+
+class _Timings:
+    """The word and phoneme timings of a stream, collected as its audio goes by."""
+
+    def __init__(self) -> None:
+        self.words: list = []
+        self.phonemes: list = []
+
+    def audio(self, timed_pieces):
+        for piece in timed_pieces:
+            self.words += piece.words
+            self.phonemes += piece.phonemes
+            yield piece.audio
+
+    def write(self, timestamps: Path | None, subtitles: Path | None, sample_rate: int, seconds: float) -> None:
+        from ..fileio import atomic_write_text
+        from ..subtitles import format_subtitles, subtitle_format
+        from ..timestamps import timestamps_document, timestamps_json
+
+        if timestamps is not None:
+            doc = timestamps_document(self.words, self.phonemes, sample_rate, seconds)
+            atomic_write_text(timestamps, timestamps_json(doc))
+        if subtitles is not None:
+            atomic_write_text(subtitles, format_subtitles(self.words, subtitle_format(subtitles)))
+
+
 def _load_synthesizer(args: argparse.Namespace):
     from ..api import Synthesizer
 
-    synth = Synthesizer.from_pretrained(voice_path(args), device=args.device, vocoder=args.vocoder)
+    lexicon = load_lexicon(args.lexicon)
+    synth = Synthesizer.from_pretrained(voice_path(args), device=args.device, vocoder=args.vocoder, lexicon=lexicon)
     plan = synth.plan(args.steps, args.schedule)  # validates --steps before any work
     synth.load()  # dictionary, espeak, vocoder: counted as loading, not as synthesis
     return synth, plan
@@ -135,6 +185,8 @@ def _run_synthesize(args: argparse.Namespace) -> int:
         _check_stdout_for_audio()
     else:
         check_output(output)
+    _check_timing_paths(args.timestamps, args.subtitles)
+    timed = args.timestamps is not None or args.subtitles is not None
     from ..audio import write_wav_stream
     t_load = time.perf_counter()
     synth, plan = _load_synthesizer(args)
@@ -144,8 +196,10 @@ def _run_synthesize(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:  # text warnings come before any audio
         warnings.simplefilter("always")
         # to a pipe one sentence at a time (the first audio after one sentence), to a file 8 at a time
-        pieces = synth.stream(text, steps=args.steps, seed=args.seed, speed=args.speed, schedule=args.schedule,
-                              batch_size=1 if to_stdout else 8)
+        kwargs = dict(steps=args.steps, seed=args.seed, speed=args.speed, schedule=args.schedule,
+                      batch_size=1 if to_stdout else 8, ssml=True if args.ssml else None)
+        timings = _Timings()
+        pieces = timings.audio(synth.stream_with_timestamps(text, **kwargs)) if timed else synth.stream(text, **kwargs)
     print_warnings(caught)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -158,6 +212,8 @@ def _run_synthesize(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - t0
     print_warnings(caught)
     seconds = samples / sr
+    if timed:  # after the audio: a failure midway writes neither
+        timings.write(args.timestamps, args.subtitles, sr, seconds)
     where = output if output is not None else f"standard output ({'raw PCM' if args.output_raw else 'wav'})"
     print(f"wrote {where}: {seconds:.2f} s of audio at {sr} Hz; {args.steps} steps ({plan.source} schedule, "
           f"{plan.denoiser} denoiser), vocoder {synth.vocoder_name}; loading {load_seconds:.2f} s, synthesis "
@@ -165,7 +221,7 @@ def _run_synthesize(args: argparse.Namespace) -> int:
     return 0
 
 
-JSON_LINE_KEYS = ("text", "output_file", "steps", "speed", "seed")
+JSON_LINE_KEYS = ("text", "output_file", "steps", "speed", "seed", "ssml", "timestamps_file", "subtitles_file")
 
 
 def _json_line_job(line: str, args: argparse.Namespace) -> tuple[dict, list[str]]:
@@ -183,7 +239,16 @@ def _json_line_job(line: str, args: argparse.Namespace) -> tuple[dict, list[str]
     if not isinstance(text, str):
         raise CLIError("'text' must be a string" if "text" in d else "no 'text'")
     job = {"text": text, "output_file": d.get("output_file"), "steps": d.get("steps", args.steps),
-           "speed": d.get("speed", args.speed), "seed": d.get("seed", args.seed)}
+           "speed": d.get("speed", args.speed), "seed": d.get("seed", args.seed),
+           "ssml": d.get("ssml", True if args.ssml else None)}
+    if job["ssml"] is not None and not isinstance(job["ssml"], bool):
+        raise CLIError(f"'ssml' must be true or false, got {job['ssml']!r}")
+    for key in ("timestamps_file", "subtitles_file"):
+        path = d.get(key)
+        if path is not None and (not isinstance(path, str) or not path):
+            raise CLIError(f"'{key}' must be a path, got {path!r}")
+        job[key] = Path(path) if path is not None else None
+    _check_timing_paths(job["timestamps_file"], job["subtitles_file"], ("'timestamps_file'", "'subtitles_file'"))
     for key in ("steps", "seed"):
         if not isinstance(job[key], int) or isinstance(job[key], bool):
             raise CLIError(f"'{key}' must be an integer, got {job[key]!r}")
@@ -247,16 +312,22 @@ def _run_json_input(args: argparse.Namespace) -> int:
                 print(f"tts: warning: line {n}: ignored unknown key(s): {', '.join(unknown)}", file=sys.stderr)
             plan = synth.plan(job["steps"], args.schedule)
             t0 = time.perf_counter()
+            timed = job["timestamps_file"] is not None or job["subtitles_file"] is not None
+            timings = _Timings()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                pieces = synth.stream(job["text"], steps=job["steps"], seed=job["seed"], speed=job["speed"],
-                                      schedule=args.schedule, batch_size=8 if job["output_file"] else 1)
+                kwargs = dict(steps=job["steps"], seed=job["seed"], speed=job["speed"], schedule=args.schedule,
+                              batch_size=8 if job["output_file"] else 1, ssml=job["ssml"])
+                pieces = (timings.audio(synth.stream_with_timestamps(job["text"], **kwargs)) if timed
+                          else synth.stream(job["text"], **kwargs))
             for msg in sorted({str(c.message) for c in caught}):
                 print(f"tts: warning: line {n}: {msg}", file=sys.stderr)
             if job["output_file"] is not None:
                 samples = write_wav_stream(job["output_file"], pieces, sr)
             else:
                 samples = audio_out.write(pieces)
+            if timed:
+                timings.write(job["timestamps_file"], job["subtitles_file"], sr, samples / sr)
         except CLIError as e:
             if audio_out is not None and "standard output was closed" in str(e):
                 raise  # nowhere to write the rest

@@ -1,13 +1,16 @@
 """The FastAPI app around one loaded ``Synthesizer``: ``create_app(synth, ServerSettings(...))``.
 
-Routes: ``POST /v1/audio/speech`` (OpenAI's body plus ``steps`` and ``seed``; wav and pcm streamed sentence
-by sentence as they are synthesized, flac whole), ``GET /v1/models``, ``GET /health``. Synthesis runs on the
-worker threads of a :class:`~prodiff_tts.serve.pool.SynthesisPool`; the event loop only moves bytes.
+Routes: ``POST /v1/audio/speech`` (OpenAI's body plus ``steps``, ``seed`` and ``ssml``; wav and pcm streamed
+sentence by sentence as they are synthesized, flac whole), ``POST /v1/audio/speech/timestamps`` (the same body;
+one JSON object with the audio in base64 and the word and phoneme timings), ``GET /v1/models``, ``GET /health``.
+The input may carry inline phonemes ``[[HH AH0 L OW1]]`` and SSML-lite (``<speak>...``; docs/text.md). Synthesis
+runs on the worker threads of a :class:`~prodiff_tts.serve.pool.SynthesisPool`; the event loop only moves bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
@@ -16,14 +19,15 @@ from typing import Any, AsyncIterator, Callable, Iterator
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ..api import Synthesizer
-from ..text import UnspeakableTextError
+from ..text import MarkupError, PronunciationError, UnspeakableTextError
+from ..timestamps import timestamps_document
 from .encoding import MEDIA_TYPES, flac_bytes, pcm16, wav_header
 from .errors import APIError, install_error_handlers
 from .pool import ServerBusy, SynthesisPool, Ticket
-from .schemas import check_names, parse_speech_request
+from .schemas import SpeechRequest, check_names, parse_speech_request
 
 log = logging.getLogger("prodiff_tts.serve")
 
@@ -173,8 +177,9 @@ def create_app(synth: Synthesizer, settings: ServerSettings | None = None) -> Fa
                            param="model")
         return model_card()
 
-    @app.post("/v1/audio/speech")
-    async def speech(request: Request) -> Response:
+    async def start(request: Request, timestamps: bool) -> tuple[SpeechRequest, _Job, Any]:
+        """Checks the request, admits it, and synthesizes its first piece (before the status line: a failure
+        up to there is still a JSON error). Returns the request, its job and that first piece."""
         req = parse_speech_request(await _read_body(request, settings.max_body_bytes))
         check_names(req, voice)
         if len(req.input) > settings.max_input_chars:
@@ -199,12 +204,19 @@ def create_app(synth: Synthesizer, settings: ServerSettings | None = None) -> Fa
         job = _Job(pool, ticket)
         try:
             # one sentence per piece: the first audio leaves after one sentence, whatever the text's length
-            job.pieces = await job.call(synth.stream, req.input, steps=steps, seed=req.seed, speed=req.speed,
-                                        batch_size=1)
+            method = synth.stream_with_timestamps if timestamps else synth.stream
+            job.pieces = await job.call(method, req.input, steps=steps, seed=req.seed, speed=req.speed,
+                                        batch_size=1, ssml=req.ssml)
             first = await job.next_piece()  # before the status line: its failure is still a JSON error
         except UnspeakableTextError as e:
             job.finish("failed")
             raise APIError(400, str(e), "nothing_speakable", param="input") from None
+        except MarkupError as e:
+            job.finish("failed")
+            raise APIError(400, str(e), "invalid_markup", param="input") from None
+        except PronunciationError as e:
+            job.finish("failed")
+            raise APIError(400, str(e), "invalid_pronunciation", param="input") from None
         except ValueError as e:
             job.finish("failed")
             raise APIError(400, str(e), "invalid_value") from None
@@ -212,23 +224,62 @@ def create_app(synth: Synthesizer, settings: ServerSettings | None = None) -> Fa
             job.finish("failed")
             raise
         assert first is not None  # stream() refuses a text without a speakable sentence
-        headers = {"X-Sample-Rate": str(sample_rate), "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return req, job, first
+
+    headers = {"X-Sample-Rate": str(sample_rate), "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+    async def rest(request: Request, job: _Job, first: Any) -> list | None:
+        """The first piece and all the others, or None when the client went away."""
+        pieces = [first]
+        while (piece := await job.next_piece()) is not None:
+            if await request.is_disconnected():
+                return None
+            pieces.append(piece)
+        return pieces
+
+    @app.post("/v1/audio/speech")
+    async def speech(request: Request) -> Response:
+        req, job, first = await start(request, timestamps=False)
         fmt = req.response_format
         if fmt in ("wav", "pcm"):
             return StreamingResponse(_stream_body(request, job, first, fmt, sample_rate),
                                      media_type=MEDIA_TYPES[fmt], headers=headers)
         outcome = "failed"
         try:  # flac: the encoder needs the whole signal
-            pieces = [first]
-            while (piece := await job.next_piece()) is not None:
-                if await request.is_disconnected():
-                    outcome = "cancelled"
-                    return Response(status_code=499)
-                pieces.append(piece)
+            pieces = await rest(request, job, first)
+            if pieces is None:
+                outcome = "cancelled"
+                return Response(status_code=499)
             data = await job.call(flac_bytes, np.concatenate(pieces), sample_rate)
             outcome = "served"
         finally:
             job.finish(outcome)
         return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    @app.post("/v1/audio/speech/timestamps")
+    async def speech_timestamps(request: Request) -> Response:
+        """The body of /v1/audio/speech; the answer is JSON: ``audio`` (the file of ``response_format``, in
+        base64), ``format``, ``sample_rate``, ``duration``, ``words`` (word, start, end in seconds) and
+        ``phonemes`` (phoneme, start, end, word: its index in ``words``, -1 for punctuation and pauses)."""
+        req, job, first = await start(request, timestamps=True)
+        fmt = req.response_format
+        outcome = "failed"
+        try:
+            pieces = await rest(request, job, first)
+            if pieces is None:
+                outcome = "cancelled"
+                return Response(status_code=499)
+            audio = np.concatenate([p.audio for p in pieces])
+            if fmt == "flac":
+                data = await job.call(flac_bytes, audio, sample_rate)
+            else:
+                data = (wav_header(sample_rate, len(audio)) if fmt == "wav" else b"") + pcm16(audio)
+            doc = timestamps_document([w for p in pieces for w in p.words], [q for p in pieces for q in p.phonemes],
+                                      sample_rate, len(audio) / sample_rate)
+            outcome = "served"
+        finally:
+            job.finish(outcome)
+        body = {"audio": base64.b64encode(data).decode("ascii"), "format": fmt, **doc}
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     return app

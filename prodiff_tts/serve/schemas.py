@@ -1,5 +1,5 @@
-"""The body of ``POST /v1/audio/speech`` (OpenAI's fields plus ``steps`` and ``seed``) and the names it
-accepts for ``model`` and ``voice``."""
+"""The body of ``POST /v1/audio/speech`` (OpenAI's fields plus ``steps``, ``seed`` and ``ssml``; the same body
+for ``POST /v1/audio/speech/timestamps``) and the names it accepts for ``model`` and ``voice``."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class SpeechRequest(BaseModel):
     speed: float = 1.0
     steps: int | None = None  # None: the server's default (tts serve --steps, 2)
     seed: int = Field(0, ge=0, lt=2**62)
+    ssml: bool | None = None  # None: SSML-lite when the input starts with <speak>; True / False: always / never
     instructions: str | None = None  # gpt-4o-mini-tts' style prompt: accepted, not used
     stream_format: str = "audio"
 

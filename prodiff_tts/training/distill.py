@@ -34,6 +34,20 @@ from .losses import masked_l1
 from .mel_discriminator import MelDiscriminator, hinge_d_loss, hinge_g_loss
 
 
+def random_segments(tensors: tuple[torch.Tensor, ...], mask: torch.Tensor, frames: int,
+                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, ...]:
+    """The same random window of ``frames`` frames of each item of every ``[B, C, T]`` tensor, inside the
+    item's valid length (``mask [B, 1, T]``); shorter items keep their start and their mask's zeros."""
+    T = mask.shape[-1]
+    if T <= frames:
+        return tensors
+    lengths = mask[:, 0].sum(-1).long()
+    room = (lengths - frames).clamp(min=0)
+    start = (torch.rand(room.shape, generator=generator, device="cpu").to(room.device) * (room + 1)).long()
+    idx = start[:, None] + torch.arange(frames, device=mask.device)[None]  # [B, frames], < T
+    return tuple(x.gather(-1, idx[:, None, :].expand(x.shape[0], x.shape[1], frames)) for x in tensors)
+
+
 def round_plan(start_steps: int, final_steps: int) -> list[tuple[int, int]]:
     """[(teacher_steps, student_steps), ...]: K0 -> K0/2 -> ... -> final_steps."""
     if start_steps < 2 or start_steps & (start_steps - 1):
@@ -53,7 +67,7 @@ class DistillModule(L.LightningModule):
     def __init__(self, teacher_checkpoint: str, teacher_denoiser: str | None, teacher_steps: int,
                  lr: float = 1e-4, loss: str = "l1", ema_decay: float = 0.995, warmup_steps: int = 100,
                  seed: int = 0, adversarial_weight: float = 0.0, disc_lr: float = 2e-4,
-                 disc_channels: int = 32, grad_clip: float | None = None) -> None:
+                 disc_channels: int = 32, grad_clip: float | None = None, disc_segment_frames: int = 64) -> None:
         super().__init__()
         self.save_hyperparameters()
         model, hp = load_teacher_checkpoint(teacher_checkpoint)
@@ -111,6 +125,9 @@ class DistillModule(L.LightningModule):
         opt_g, opt_d = self.optimizers()
         sched_g, sched_d = self.lr_schedulers()
         bs = pred.shape[0]
+        # the discriminator sees one random segment per utterance (as GAN vocoders do): its 2-D convolutions
+        # over whole utterances would cost several times the student's own step
+        pred, real, cond, mask = random_segments((pred, real, cond, mask), mask, self.hparams.disc_segment_frames)
         loss_d = hinge_d_loss(self.discriminator(real, cond, mask), self.discriminator(pred.detach(), cond, mask),
                               mask)
         opt_d.zero_grad()
@@ -179,7 +196,8 @@ def run_distillation(cfg) -> Path:
                                    lr=float(dcfg.lr), loss=str(dcfg.loss), ema_decay=float(dcfg.ema_decay),
                                    warmup_steps=int(dcfg.warmup_steps), seed=cfg.seed, adversarial_weight=adv,
                                    disc_lr=float(dcfg.disc_lr), disc_channels=int(dcfg.disc_channels),
-                                   grad_clip=cfg.trainer.get("gradient_clip_val"))
+                                   grad_clip=cfg.trainer.get("gradient_clip_val"),
+                                   disc_segment_frames=int(dcfg.disc_segment_frames))
             dm = FeatureDataModule(data_dir, batch_size=d.batch_size, num_workers=d.num_workers,
                                    max_frames=d.max_frames, val_items=d.val_items, seed=cfg.seed)
             tcfg = cfg.trainer.copy()

@@ -77,3 +77,22 @@ def test_rounds_above_adversarial_max_steps_stay_plain(trained_tiny, prepared_ti
            "distill.adversarial_weight=0.5", "distill.adversarial_max_steps=1", "trainer.val_check_interval=2"])
     state = read_checkpoint(run / "k2" / "checkpoints" / "last.ckpt")
     assert state["global_step"] == 2 and not any(k.startswith("discriminator.") for k in state["state_dict"])
+
+
+def test_random_segments_cut_the_same_window_inside_each_valid_length():
+    from prodiff_tts.training.distill import random_segments
+
+    T = 50
+    x = torch.arange(T).float().view(1, 1, T).repeat(3, 2, 1)
+    y = x * 10
+    mask = torch.ones(3, 1, T)
+    mask[1, :, 20:] = 0  # valid length 20
+    mask[2, :, 5:] = 0  # shorter than the window
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        a, b, m = random_segments((x, y, mask), mask, 8, generator=gen)
+        assert a.shape == (3, 2, 8) and torch.equal(b, a * 10)
+        assert torch.equal(a[:, :, 1:] - a[:, :, :-1], torch.ones(3, 2, 7))  # contiguous
+        assert a[1, 0, -1] < 20 and m[1].all()  # inside the valid length
+        assert a[2, 0, 0] == 0 and m[2, 0, :5].all() and not m[2, 0, 5:].any()
+    assert random_segments((x,), mask, T)[0] is x
