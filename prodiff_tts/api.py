@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -22,69 +21,22 @@ import torch
 from .bundle import BundleError, audio_config, load_state, load_weights, read_bundle_config, read_json
 from .diffusion.sampler import ddim_sample
 from .diffusion.schedule import schedule_from_config, uniform_timesteps
+from .speech import (  # noqa: F401  (STAGES, StageTimer, TimedPiece, TimedSpeech: part of the API)
+    PAUSE_SECONDS,
+    STAGES,
+    Script,
+    SpeechUnit,
+    StageTimer,
+    TimedPiece,
+    TimedSpeech,
+    build_script,
+    stage,
+)
 from .timestamps import PhonemeTiming, WordTiming, sentence_timings
 from .voices import DEFAULT_VOICE, default_model_path  # noqa: F401  (re-exported: the API's default voice)
 
 if TYPE_CHECKING:
-    from .text import Lexicon, Phonemized
-
-PAUSE_SECONDS = 0.15  # silence inserted between sentences of a long text (unless SSML asks for a <break>)
-
-STAGES = ("frontend", "encoder_variance", "denoiser", "vocoder")
-StageTimer = Callable[[str, int], AbstractContextManager]
-"""The optional ``stage_timer`` of the synthesis methods, e.g. the benchmark's recorder: called as
-``stage_timer(stage, frames)``, it returns a context manager that the call runs one stage inside. ``stage``
-is one of :data:`STAGES`: "frontend" (sentence split, speakability check and G2P of the whole text, once per
-call), then per batch of sentences "encoder_variance" (encoder and variance adaptor), "denoiser" (the
-diffusion sampling: the denoiser's condition projection and steps and the DDIM updates between them) and
-"vocoder". ``frames``: for "denoiser" the frames it runs on, padding included (batch x padded length: what
-its FLOPs scale with); for "vocoder" the frames of speech it turns into audio (``frames x hop`` samples, the
-batch's padding and the pauses between sentences excluded); 0 for "frontend" and "encoder_variance" (not
-known before they run). Passed per call, never stored on the Synthesizer, so threads may time their own
-calls; None (the default) costs nothing."""
-
-
-def _stage(timer: StageTimer | None, stage: str, frames: int = 0) -> AbstractContextManager:
-    return nullcontext() if timer is None else timer(stage, frames)
-
-
-class TimedPiece(NamedTuple):
-    """A piece of :meth:`Synthesizer.stream_with_timestamps`: its audio and the timings of the words and
-    phonemes in it, in seconds from the start of the whole audio (not of the piece)."""
-
-    audio: np.ndarray
-    words: list[WordTiming]
-    phonemes: list[PhonemeTiming]
-
-
-class TimedSpeech(NamedTuple):
-    """What :meth:`Synthesizer.synthesize_with_timestamps` returns."""
-
-    audio: np.ndarray
-    sample_rate: int
-    words: list[WordTiming]
-    phonemes: list[PhonemeTiming]
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """A speakable sentence of one call: its phonemes and ids, its speed (the call's ``speed`` times the
-    unit's prosody rate) and the samples of silence before it (the pause after the sentence before, a
-    ``<break>``)."""
-
-    ids: list[int]
-    phonemized: "Phonemized"
-    speed: float
-    silence_before: int
-
-
-@dataclass(frozen=True)
-class _Script:
-    """The speakable sentences of one call and the silence after the last one (a trailing ``<break>``)."""
-
-    units: list[_Unit]
-    trailing: int
-
+    from .text import Lexicon
 
 @dataclass(frozen=True)
 class StepPlan:
@@ -226,7 +178,7 @@ class Synthesizer:
         (``denoiser``: see :meth:`plan`)."""
         self._check_speed(speed)
         plan = self.plan(steps, schedule, denoiser)
-        with self._text_lock, _stage(stage_timer, "frontend"):
+        with self._text_lock, stage(stage_timer, "frontend"):
             ids = [self.frontend.encode(t) for t in texts]
         return self._mel_ids(ids, plan, seed, speed, stage_timer)
 
@@ -249,14 +201,14 @@ class Synthesizer:
         phonemes = torch.zeros(len(ids), int(lengths.max()), dtype=torch.long, device=self.device)
         for b, seq in enumerate(ids):
             phonemes[b, : len(seq)] = torch.tensor(seq)
-        with _stage(stage_timer, "encoder_variance"):
+        with stage(stage_timer, "encoder_variance"):
             cond, mask, durations, mel_lengths = self.model.condition_infer(
                 phonemes, lengths, speed=float(speed) if isinstance(speed, (int, float)) else list(speed))
 
         gen = torch.Generator(device="cpu").manual_seed(int(seed))
         shape = (len(ids), self.audio.n_mels, cond.shape[-1])
         noise = torch.randn(shape, generator=gen).to(self.device)
-        with _stage(stage_timer, "denoiser", len(ids) * cond.shape[-1]):
+        with stage(stage_timer, "denoiser", len(ids) * cond.shape[-1]):
             # the plan's denoiser is passed, not assigned to the model: concurrent calls with other plans are safe
             denoise = self.denoisers[plan.denoiser].bind(cond, mask, plan.layer_masks)
             mel = ddim_sample(denoise, self.schedule, plan.timesteps, shape, noise=noise, mask=mask)
@@ -366,7 +318,7 @@ class Synthesizer:
 
     def _prepare(self, text: str, steps: int, speed: float, schedule: str, batch_size: int,
                  stage_timer: StageTimer | None, ssml: bool | None = None,
-                 stacklevel: int = 3) -> tuple[StepPlan, _Script]:
+                 stacklevel: int = 3) -> tuple[StepPlan, Script]:
         """(step plan, speakable sentences and silences) after every check; the frontend's warnings are
         issued once each, attributed to the caller of :meth:`stream` / :meth:`stream_mels`."""
         from .text import UnspeakableTextError
@@ -379,7 +331,7 @@ class Synthesizer:
         plan = self.plan(steps, schedule)
         error: Exception | None = None
         rendered: list = []  # phonemes and ids of the sentences: small next to their audio
-        with self._text_lock, _stage(stage_timer, "frontend"), warnings.catch_warnings(record=True) as caught:
+        with self._text_lock, stage(stage_timer, "frontend"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 rendered = self.frontend.render(text, ssml=ssml)
@@ -391,29 +343,11 @@ class Synthesizer:
             warnings.warn(message, category, stacklevel=stacklevel)
         if error is not None:
             raise error
-        return plan, self._script(rendered, speed)
+        return plan, build_script(rendered, speed, self.audio.sample_rate)
 
-    def _script(self, rendered: Sequence, speed: float) -> _Script:
-        """Rendered units -> speakable units with the silence before each: a unit's ``break_after`` when it
-        asks for one, else :data:`PAUSE_SECONDS` between two sentences."""
-        sr = self.audio.sample_rate
-        pause = int(PAUSE_SECONDS * sr)
-        units: list[_Unit] = []
-        pending = 0  # samples of silence before the next speakable unit
-        for r in rendered:
-            if not r.is_silence:
-                units.append(_Unit(r.ids, r.phonemized, speed * r.rate, pending))
-                pending = 0
-            if r.break_after > 0:
-                pending += int(round(r.break_after * sr))
-            elif not r.is_silence:
-                pending += pause
-        trailing = pending if not units or rendered[-1].break_after > 0 else 0
-        return _Script(units, trailing)
-
-    def _unit_batches(self, script: _Script, plan: StepPlan, seed: int, batch_size: int,
+    def _unit_batches(self, script: Script, plan: StepPlan, seed: int, batch_size: int,
                       stage_timer: StageTimer | None
-                      ) -> Iterator[tuple[list[_Unit], list[torch.Tensor], list[list[int]]]]:
+                      ) -> Iterator[tuple[list[SpeechUnit], list[torch.Tensor], list[list[int]]]]:
         """(units, mels, frames per phoneme) per batch; the noise of a batch comes from ``seed`` plus the index
         of its first sentence. Sentences of one batch may have different speeds (prosody rates)."""
         units = script.units
@@ -424,8 +358,8 @@ class Synthesizer:
             mels, durations = self._mel_ids_durations([u.ids for u in batch], plan, seed + start, speed, stage_timer)
             yield batch, mels, durations
 
-    def _pieces(self, script: _Script,
-                batches: Iterator[tuple[list[_Unit], list[torch.Tensor], list[list[int]]]],
+    def _pieces(self, script: Script,
+                batches: Iterator[tuple[list[SpeechUnit], list[torch.Tensor], list[list[int]]]],
                 stage_timer: StageTimer | None, timed: bool) -> Iterator[TimedPiece]:
         sr, hop = self.audio.sample_rate, self.audio.hop_length
         silences: dict[int, np.ndarray] = {}
@@ -438,7 +372,7 @@ class Synthesizer:
         pos = 0  # samples before the current piece's next sample
         done = n_words = 0
         for batch, mels, durations in batches:
-            with _stage(stage_timer, "vocoder", sum(int(m.shape[-1]) for m in mels)):
+            with stage(stage_timer, "vocoder", sum(int(m.shape[-1]) for m in mels)):
                 wavs = self.vocode(mels)
             pieces: list[np.ndarray] = []
             words: list[WordTiming] = []

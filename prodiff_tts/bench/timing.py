@@ -21,7 +21,7 @@ from typing import Callable, Iterator, Sequence
 
 import torch
 
-from ..api import STAGES as SYNTHESIS_STAGES
+from ..speech import STAGES as SYNTHESIS_STAGES
 
 STAGES = (*SYNTHESIS_STAGES, "other")  # the stages a synthesis reports; "other": the rest of the wall time
 
