@@ -73,3 +73,15 @@ def test_a_built_wheel_speaks_with_its_default_voice(tmp_path):
     assert sf.info(str(work / "hello.wav")).duration > 0.2
     listed = subprocess.run([str(venv / "bin" / "tts"), "voices"], cwd=work, env=env, capture_output=True, text=True)
     assert str(venv / "share" / "prodiff-tts" / "voices" / DEFAULT_VOICE) in listed.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("voice", sorted(p.name for p in (REPO / "pretrained").iterdir() if p.is_dir()))
+def test_every_released_voice_is_listed_and_speaks_at_two_steps(voice, monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("PRODIFF_TTS_MODEL", raising=False)
+    assert main(["voices"]) == 0
+    assert f"| {voice}" in capsys.readouterr().out
+    out = tmp_path / "hello.wav"
+    assert main(["synthesize", "Hello there.", "--voice", voice, "--steps", "2", "-o", str(out)]) == 0
+    wav, sr = sf.read(out)
+    assert sr == 22050 and len(wav) > 0.3 * sr and abs(wav).max() > 0.01
