@@ -252,7 +252,7 @@ _SPLIT_ONLY = ("val_size", "test_size", "split_seed")  # settings that do not ch
 def _remove_stale_temp_files(out_dir: Path) -> None:
     """Temp files of :func:`atomic_write` left by a run that was killed (SIGKILL, power loss) mid-write."""
     for d in (out_dir, out_dir / "features"):
-        for tmp in d.glob(".*.tmp"):
+        for tmp in d.glob(".*.tmp*"):  # fileio.atomic_write names them .NAME.XXXX.tmp<pid>
             tmp.unlink(missing_ok=True)
 
 
