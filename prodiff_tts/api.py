@@ -21,6 +21,7 @@ import torch
 from .bundle import BundleError, audio_config, load_state, load_weights, read_bundle_config, read_json
 from .diffusion.sampler import ddim_sample
 from .diffusion.schedule import schedule_from_config, uniform_timesteps
+from .precision import PRECISIONS, bind_in_dtype
 from .speech import (  # noqa: F401  (STAGES, StageTimer, TimedPiece, TimedSpeech: part of the API)
     PAUSE_SECONDS,
     STAGES,
@@ -57,16 +58,27 @@ class Synthesizer:
     An architecture name that needs trained weights ("hifigan-v1", "istft", ...) is refused unless
     ``untrained_vocoder_ok`` (speed measurements with random weights). ``lexicon``: a user lexicon (a file
     path, a :class:`~prodiff_tts.text.Lexicon` or a word -> "PHONEMES" mapping) consulted before CMUdict and
-    espeak; a bad file raises ``LexiconError`` (a ValueError) here."""
+    espeak; a bad file raises ``LexiconError`` (a ValueError) here. ``precision``: "fp32", or "bf16" (the
+    denoisers' weights in bfloat16 and a trained vocoder under bfloat16 autocast; the encoder, the sampler's
+    state and Griffin-Lim stay float32). bf16 only pays on CPUs with native bfloat16 arithmetic
+    (:func:`native_bf16`); elsewhere it is many times slower than fp32. ``frames_per_phoneme``: None (the
+    duration predictor's, the voice's speech), or that many frames for every phoneme and boundary token
+    (``speed`` is then ignored): speed measurements of models with random weights (``tts benchmark --preset``)."""
 
     def __init__(self, bundle_dir: str | Path, device: str = "cpu", vocoder: str | None = None,
-                 untrained_vocoder_ok: bool = False, lexicon: "str | os.PathLike[str] | Lexicon | None" = None
-                 ) -> None:
+                 untrained_vocoder_ok: bool = False, lexicon: "str | os.PathLike[str] | Lexicon | None" = None,
+                 precision: str = "fp32", frames_per_phoneme: int | None = None) -> None:
         from .models.acoustic import AcousticModel
         from .models.config import AcousticConfig
         from .models.denoiser import WaveNetDenoiser
         from .text import TextFrontend, Vocab
 
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.precision = precision
+        if frames_per_phoneme is not None and not (type(frames_per_phoneme) is int and frames_per_phoneme >= 1):
+            raise ValueError(f"frames_per_phoneme must be a positive integer or None, got {frames_per_phoneme!r}")
+        self.frames_per_phoneme = frames_per_phoneme
         self.bundle_dir = Path(bundle_dir)
         self.config = read_bundle_config(self.bundle_dir)
         self.audio = audio_config(self.config)
@@ -84,6 +96,9 @@ class Synthesizer:
             self.denoisers[entry.name] = den.eval().to(self.device)
         first = self.config.denoisers[0].name
         state = {**shared, **{f"denoiser.{k}": v for k, v in self.denoisers[first].state_dict().items()}}
+        if precision == "bf16":  # after the fp32 state is copied into the acoustic model
+            for den in self.denoisers.values():
+                den.to(torch.bfloat16)
         load_state(self.model, state, "acoustic model")
         self.model.eval().to(self.device)
         self.vocab = Vocab.load(self.bundle_dir / "vocab.json")
@@ -123,13 +138,15 @@ class Synthesizer:
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", vocoder: str | None = None,
                         untrained_vocoder_ok: bool = False,
-                        lexicon: "str | os.PathLike[str] | Lexicon | None" = None) -> "Synthesizer":
+                        lexicon: "str | os.PathLike[str] | Lexicon | None" = None,
+                        precision: str = "fp32", frames_per_phoneme: int | None = None) -> "Synthesizer":
         if path is None:
             path = default_model_path()
             if not path.is_dir():
                 raise BundleError(f"no voice at {path}: pass --model BUNDLE (from `tts export`) or set "
                                   f"PRODIFF_TTS_MODEL")
-        return cls(path, device=device, vocoder=vocoder, untrained_vocoder_ok=untrained_vocoder_ok, lexicon=lexicon)
+        return cls(path, device=device, vocoder=vocoder, untrained_vocoder_ok=untrained_vocoder_ok, lexicon=lexicon,
+                   precision=precision, frames_per_phoneme=frames_per_phoneme)
 
     # --- step plans ----------------------------------------------------------------------------------------
 
@@ -201,16 +218,19 @@ class Synthesizer:
         phonemes = torch.zeros(len(ids), int(lengths.max()), dtype=torch.long, device=self.device)
         for b, seq in enumerate(ids):
             phonemes[b, : len(seq)] = torch.tensor(seq)
+        fpp = self.frames_per_phoneme  # fixed durations: fpp frames on every phoneme, 0 on padding
+        fixed = None if fpp is None else (phonemes != 0).long() * fpp
         with stage(stage_timer, "encoder_variance"):
             cond, mask, durations, mel_lengths = self.model.condition_infer(
-                phonemes, lengths, speed=float(speed) if isinstance(speed, (int, float)) else list(speed))
+                phonemes, lengths, speed=float(speed) if isinstance(speed, (int, float)) else list(speed),
+                durations=fixed)
 
         gen = torch.Generator(device="cpu").manual_seed(int(seed))
         shape = (len(ids), self.audio.n_mels, cond.shape[-1])
         noise = torch.randn(shape, generator=gen).to(self.device)
         with stage(stage_timer, "denoiser", len(ids) * cond.shape[-1]):
             # the plan's denoiser is passed, not assigned to the model: concurrent calls with other plans are safe
-            denoise = self.denoisers[plan.denoiser].bind(cond, mask, plan.layer_masks)
+            denoise = bind_in_dtype(self.denoisers[plan.denoiser], cond, mask, plan.layer_masks)
             mel = ddim_sample(denoise, self.schedule, plan.timesteps, shape, noise=noise, mask=mask)
         mel = mel * self.mel_std + self.mel_mean
         durations = durations.cpu()
@@ -255,7 +275,8 @@ class Synthesizer:
         batch = torch.full((len(mels), self.audio.n_mels, T), float(np.log(self.audio.log_clamp)), device=self.device)
         for b, m in enumerate(mels):
             batch[b, :, : m.shape[-1]] = m
-        wav = self.vocoder(batch)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            wav = self.vocoder(batch)
         hop = self.audio.hop_length
         return [wav[b, : m.shape[-1] * hop].float().cpu().numpy() for b, m in enumerate(mels)]
 

@@ -121,6 +121,21 @@ def voice_path(args: argparse.Namespace) -> Path:
     return args.model or default_model_path()
 
 
+def add_precision_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="denoiser weights (and a trained vocoder) in float32 or bfloat16 (bf16 pays only on CPUs "
+                        "with native bfloat16, AVX-512 BF16 or AMX; default fp32)")
+
+
+def warn_slow_precision(precision: str) -> None:
+    """One line on standard error when bf16 is asked for on a CPU that emulates it."""
+    from ..precision import native_bf16
+
+    if precision == "bf16" and not native_bf16():
+        print("tts: warning: this CPU has no native bfloat16 (AVX-512 BF16 or AMX): bf16 runs many times slower "
+              "than fp32 here", file=sys.stderr)
+
+
 # --- paths, messages -------------------------------------------------------------------------------------
 
 

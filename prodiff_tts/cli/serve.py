@@ -8,8 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from .common import (CLIError, add_voice_args, load_lexicon, non_negative_int, port_number, positive_int,
-                     voice_path)
+from .common import (CLIError, add_precision_arg, add_voice_args, load_lexicon, non_negative_int, port_number,
+                     positive_int, voice_path, warn_slow_precision)
 
 
 def add_serve(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +31,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vocoder", default=None,
                    help="griffin-lim, a saved vocoder (directory), or the voice's own (default when it has one)")
     p.add_argument("--device", default="cpu")
+    add_precision_arg(p)
     p.add_argument("--lexicon", type=Path, default=None, metavar="FILE",
                    help="user lexicon: one 'word<TAB>PHONEMES' (ARPAbet) per line, consulted before CMUdict and "
                         "espeak for every request")
@@ -63,8 +64,9 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     settings = ServerSettings(max_input_chars=args.max_input_chars, queue_size=args.queue_size,
                               threads=args.threads, default_steps=args.steps)
+    warn_slow_precision(args.precision)
     synth = Synthesizer.from_pretrained(voice_path(args), device=args.device, vocoder=args.vocoder,
-                                        lexicon=load_lexicon(args.lexicon))
+                                        lexicon=load_lexicon(args.lexicon), precision=args.precision)
     app = create_app(synth, settings)  # checks --steps against the voice
     sock = _listen(args.host, args.port)  # before loading: a taken port fails at once
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // args.threads))

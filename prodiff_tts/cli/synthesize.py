@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from .common import (EXIT_USAGE, CLIError, add_voice_args, check_output, check_report_path, positive_int,
-                     print_warnings, speed_factor, voice_path, load_lexicon)
+from .common import (EXIT_USAGE, CLIError, add_precision_arg, add_voice_args, check_output, check_report_path,
+                     load_lexicon, positive_int, print_warnings, speed_factor, voice_path, warn_slow_precision)
 
 
 def add_voices(sub: argparse._SubParsersAction) -> None:
@@ -73,6 +73,7 @@ def add_synthesize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--speed", type=speed_factor, default=1.0, help="speaking rate factor (>1 is faster)")
     p.add_argument("--device", default="cpu")
+    add_precision_arg(p)
     p.set_defaults(func=_run_synthesize)
 
 
@@ -164,7 +165,9 @@ def _load_synthesizer(args: argparse.Namespace):
     from ..api import Synthesizer
 
     lexicon = load_lexicon(args.lexicon)
-    synth = Synthesizer.from_pretrained(voice_path(args), device=args.device, vocoder=args.vocoder, lexicon=lexicon)
+    warn_slow_precision(args.precision)
+    synth = Synthesizer.from_pretrained(voice_path(args), device=args.device, vocoder=args.vocoder, lexicon=lexicon,
+                                        precision=args.precision)
     plan = synth.plan(args.steps, args.schedule)  # validates --steps before any work
     synth.load()  # dictionary, espeak, vocoder: counted as loading, not as synthesis
     return synth, plan
