@@ -1,4 +1,5 @@
-"""Diffusion math: continuous VP schedules, DDIM/ancestral samplers, progressive-distillation targets."""
+"""Diffusion math: continuous VP schedules, DDIM/ancestral samplers, progressive-distillation targets, and the
+stage division of a multi-stage denoiser (timestep clustering)."""
 
 from .distill import distillation_target, halve_timesteps, sample_triplets, student_triplets
 from .sampler import ancestral_sample, ddim_sample, ddim_step, q_sample
@@ -14,18 +15,34 @@ from .schedule import (
     uniform_timesteps,
     validate_timesteps,
 )
+from .stages import (
+    StageDivision,
+    StageDivisionSettings,
+    contiguous_clusters,
+    divide_stages,
+    mel_segments,
+    optimal_denoiser,
+    optimal_denoiser_outputs,
+)
 
 __all__ = [
     "CosineSchedule",
+    "StageDivision",
+    "StageDivisionSettings",
     "NoiseSchedule",
     "VPSDESchedule",
     "ancestral_sample",
     "coefficients",
+    "contiguous_clusters",
     "ddim_sample",
     "ddim_step",
     "distillation_target",
+    "divide_stages",
     "halve_timesteps",
     "make_schedule",
+    "mel_segments",
+    "optimal_denoiser",
+    "optimal_denoiser_outputs",
     "schedule_from_config",
     "prodiff_grid",
     "q_sample",

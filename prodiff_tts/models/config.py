@@ -10,8 +10,8 @@ typo in a config file is an error rather than a silently ignored setting. Two pr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Mapping, Sequence
 
 __all__ = [
     "EncoderConfig",
@@ -32,6 +32,15 @@ def _positive(name: str, value: int) -> None:
 def _probability(name: str, value: float) -> None:
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must lie in [0, 1), got {value}")
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, recursively: ``to_dict`` output is plain YAML/JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _from_mapping(cls: type, d: Mapping[str, Any]) -> Any:
@@ -128,10 +137,19 @@ class DenoiserConfig:
     time_scale: float = 1000.0  # the step embedding sees t * time_scale
     # skip sum scaled by 1/sqrt(layers run) ("used") or 1/sqrt(all layers) ("all") when layers are skipped
     skip_norm: str = "used"
+    # Multi-stage denoiser (docs/multistage.md; Zhang et al. 2024): the first `trunk_layers` residual layers are
+    # shared by all timesteps, each stage has its own remaining layers and skip/output projections. One stage
+    # is the plain denoiser (same weights, same outputs); `trunk_layers` is then ignored.
+    n_stages: int = 1
+    # interior stage edges in (0, 1), increasing: stage s serves t in [edge_s, edge_{s+1}) of (0, *these, 1].
+    # Empty with n_stages > 1 = not resolved yet: teacher training finds them by clustering (stages.json)
+    stage_boundaries: tuple[float, ...] = ()
+    trunk_layers: int | None = None  # residual layers shared by all stages (0..n_layers); needed with stages
 
     def __post_init__(self) -> None:
-        for name in ("residual_channels", "n_layers", "kernel_size", "dilation_cycle"):
+        for name in ("residual_channels", "n_layers", "kernel_size", "dilation_cycle", "n_stages"):
             _positive(name, getattr(self, name))
+        self._check_stages()
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}")
         if self.residual_channels % 2:
@@ -140,6 +158,60 @@ class DenoiserConfig:
             raise ValueError(f"skip_norm must be 'used' or 'all', got {self.skip_norm!r}")
         if self.time_scale <= 0:
             raise ValueError("time_scale must be > 0")
+
+    def _check_stages(self) -> None:
+        b = self.stage_boundaries
+        if isinstance(b, (str, bytes)) or not isinstance(b, Sequence):
+            raise ValueError(f"stage_boundaries must be a list of numbers, got {b!r}")
+        try:
+            b = tuple(float(x) for x in b)
+        except (TypeError, ValueError):
+            raise ValueError(f"stage_boundaries must be a list of numbers, got {list(b)}") from None
+        object.__setattr__(self, "stage_boundaries", b)  # YAML gives a list; stored as a tuple (hashable, frozen)
+        if any(not 0.0 < x < 1.0 for x in b):
+            raise ValueError(f"stage_boundaries must lie strictly inside (0, 1), got {list(b)}")
+        if any(not x < y for x, y in zip(b, b[1:])):
+            raise ValueError(f"stage_boundaries must be strictly increasing, got {list(b)}")
+        if b and len(b) != self.n_stages - 1:
+            raise ValueError(f"{len(b)} stage_boundaries make {len(b) + 1} stages, but n_stages is {self.n_stages}")
+        t = self.trunk_layers
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or not 0 <= t <= self.n_layers):
+            raise ValueError(f"trunk_layers must be an integer in [0, n_layers={self.n_layers}], got {t!r}")
+        if self.n_stages > 1 and t is None:
+            raise ValueError(f"n_stages={self.n_stages} needs trunk_layers (residual layers shared by all stages, "
+                             f"0..{self.n_layers})")
+
+    @property
+    def stages_resolved(self) -> bool:
+        """False while ``n_stages > 1`` and the boundaries are still to be found (no model can be built yet)."""
+        return self.n_stages == 1 or len(self.stage_boundaries) == self.n_stages - 1
+
+    @property
+    def stage_edges(self) -> tuple[float, ...]:
+        """``(0, *stage_boundaries, 1)``: stage s serves ``edges[s] <= t < edges[s + 1]`` (the last includes 1)."""
+        return (0.0, *self.stage_boundaries, 1.0)
+
+    @property
+    def shared_layers(self) -> int:
+        """Residual layers of the trunk (all of them with one stage)."""
+        return self.n_layers if self.n_stages == 1 else int(self.trunk_layers or 0)
+
+    @property
+    def head_layers(self) -> int:
+        """Residual layers of each stage's head (0 with one stage: its head is the skip/output projections)."""
+        return self.n_layers - self.shared_layers
+
+    @property
+    def stored_layers(self) -> int:
+        """Residual layers with parameters: trunk + one head per stage. A call runs ``n_layers`` of them, so
+        compare parameter counts with a one-stage model of this many layers (docs/multistage.md)."""
+        return self.shared_layers + self.n_stages * self.head_layers
+
+    def with_stage_boundaries(self, boundaries: Sequence[float]) -> "DenoiserConfig":
+        return replace(self, stage_boundaries=tuple(float(x) for x in boundaries))
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(asdict(self))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "DenoiserConfig":
@@ -165,7 +237,7 @@ class AcousticConfig:
                 raise TypeError(f"{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(asdict(self))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "AcousticConfig":

@@ -8,13 +8,20 @@ a 1x1 conv into residual and skip halves.
 Layers can be skipped per call (``layer_mask``), which removes their compute entirely; the schedule search
 uses this. The per-layer condition projections do not depend on ``t``: :meth:`WaveNetDenoiser.project_condition`
 computes them once per utterance and ``forward`` accepts the result in place of ``cond``.
+
+Multi-stage (``config.n_stages > 1``; Zhang et al., CVPR 2024; docs/multistage.md): the input projection, the
+step MLP and the first ``trunk_layers`` residual layers are shared by all timesteps (the trunk, ``layers``);
+stage s owns the remaining layers and the skip/output projections (``heads[s]``) and serves
+``t in [edge_s, edge_{s+1})``. Each item of a batch goes through its own stage's head (items are grouped by
+stage: one trunk pass, one head pass per stage present), so a step costs one trunk plus one head. With one
+stage there is no ``heads``: the trunk holds every layer and the state dict is the plain denoiser's.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +29,8 @@ from torch import Tensor, nn
 
 from .config import DenoiserConfig
 
-__all__ = ["WaveNetDenoiser", "ProjectedCondition", "LayerMask", "step_embedding"]
+__all__ = ["WaveNetDenoiser", "StageHead", "ProjectedCondition", "LayerMask", "stage_state_from_single",
+           "step_embedding"]
 
 LayerMask = Sequence[bool] | Tensor | None
 
@@ -42,7 +50,8 @@ class _Mish(nn.Module):
 
 @dataclass
 class ProjectedCondition:
-    """Per-layer condition projections ``[B, L, 2C, T]`` (layer i is ``proj[:, i]``), reusable across steps."""
+    """Per-layer condition projections ``[B, L, 2C, T]``, reusable across steps: layer i is ``proj[:, i]`` (trunk
+    layers first, then each stage's head layers in stage order)."""
 
     proj: Tensor
 
@@ -68,32 +77,78 @@ class ResidualLayer(nn.Module):
         return (x + residual) / math.sqrt(2.0), skip
 
 
+class StageHead(nn.Module):
+    """One stage's own residual layers (global indices ``first_layer..``) and its skip/output projections."""
+
+    def __init__(self, config: DenoiserConfig, n_mels: int, cond_channels: int, first_layer: int) -> None:
+        super().__init__()
+        c, ch = config, config.residual_channels
+        self.layers = nn.ModuleList([ResidualLayer(ch, cond_channels, c.kernel_size, 2 ** (i % c.dilation_cycle))
+                                     for i in range(first_layer, c.n_layers)])
+        self.skip_projection = nn.Conv1d(ch, ch, 1)
+        self.output_projection = nn.Conv1d(ch, n_mels, 1)
+        nn.init.zeros_(self.output_projection.weight)
+        nn.init.zeros_(self.output_projection.bias)
+
+
 class WaveNetDenoiser(nn.Module):
     """``forward(x_t, t, cond, mask=None, layer_mask=None) -> x0_hat``, all ``[B, *, T]``; ``t [B]`` in (0, 1]."""
 
     def __init__(self, config: DenoiserConfig, n_mels: int, cond_channels: int) -> None:
         super().__init__()
         c = config
+        if not c.stages_resolved:
+            raise ValueError(f"n_stages={c.n_stages} but no stage_boundaries: teacher training finds them "
+                             "(stages.json), or give model.denoiser.stage_boundaries")
         self.config = config
         self.n_mels = n_mels
         self.cond_channels = cond_channels
         ch = c.residual_channels
         self.input_projection = nn.Conv1d(n_mels, ch, 1)
         self.step_mlp = nn.Sequential(nn.Linear(ch, 4 * ch), _Mish(), nn.Linear(4 * ch, ch))
-        self.layers = nn.ModuleList(
-            [ResidualLayer(ch, cond_channels, c.kernel_size, 2 ** (i % c.dilation_cycle)) for i in range(c.n_layers)]
+        self.layers = nn.ModuleList(  # the trunk: every layer when there is one stage
+            [ResidualLayer(ch, cond_channels, c.kernel_size, 2 ** (i % c.dilation_cycle))
+             for i in range(c.shared_layers)]
         )
-        self.skip_projection = nn.Conv1d(ch, ch, 1)
-        self.output_projection = nn.Conv1d(ch, n_mels, 1)
-        nn.init.zeros_(self.output_projection.weight)
-        nn.init.zeros_(self.output_projection.bias)
+        if c.n_stages == 1:  # the plain denoiser's own keys (released voices load unchanged)
+            self.skip_projection = nn.Conv1d(ch, ch, 1)
+            self.output_projection = nn.Conv1d(ch, n_mels, 1)
+            nn.init.zeros_(self.output_projection.weight)
+            nn.init.zeros_(self.output_projection.bias)
+        else:
+            self.heads = nn.ModuleList(
+                [StageHead(c, n_mels, cond_channels, c.shared_layers) for _ in range(c.n_stages)])
 
     @property
     def n_layers(self) -> int:
-        return len(self.layers)
+        """Residual layers one call runs (trunk + one head): the length of a layer mask."""
+        return self.config.n_layers
+
+    @property
+    def n_stages(self) -> int:
+        return self.config.n_stages
+
+    def _head(self, stage: int) -> tuple[Sequence[ResidualLayer], nn.Conv1d, nn.Conv1d]:
+        """A stage's own layers and its skip / output projections."""
+        if self.config.n_stages == 1:
+            return (), self.skip_projection, self.output_projection
+        head = self.heads[stage]
+        return head.layers, head.skip_projection, head.output_projection
+
+    def _all_layers(self) -> list[ResidualLayer]:
+        """Every residual layer in :class:`ProjectedCondition` order: trunk, then head 0, head 1, ..."""
+        return list(self.layers) + [layer for s in range(self.config.n_stages) for layer in self._head(s)[0]]
+
+    def stage_of(self, t: Tensor) -> Tensor:
+        """Stage index ``[B]`` (long) of times ``t [B]``: s where ``edge_s <= t < edge_{s+1}``."""
+        if self.config.n_stages == 1:
+            return torch.zeros(t.shape, dtype=torch.long, device=t.device)
+        b = torch.tensor(self.config.stage_boundaries, dtype=t.dtype, device=t.device)
+        return torch.bucketize(t.contiguous(), b, right=True)
 
     def resolve_layer_mask(self, layer_mask: LayerMask) -> list[bool]:
-        """``None`` -> all layers; a bool sequence or tensor of length ``n_layers`` -> list of bools."""
+        """``None`` -> all layers; a bool sequence or tensor of length ``n_layers`` (trunk layers, then the
+        head's) -> list of bools."""
         if layer_mask is None:
             return [True] * self.n_layers
         flags = layer_mask.detach().cpu().flatten().tolist() if isinstance(layer_mask, Tensor) else list(layer_mask)
@@ -102,11 +157,13 @@ class WaveNetDenoiser(nn.Module):
         return [bool(f) for f in flags]
 
     def project_condition(self, cond: Tensor) -> ProjectedCondition:
-        """All layers' 1x1 condition projections in one conv: ``cond [B, C, T]`` -> ``[B, L, 2C, T]``."""
-        w = torch.cat([layer.conditioner_projection.weight for layer in self.layers], dim=0)
-        b = torch.cat([layer.conditioner_projection.bias for layer in self.layers], dim=0)
+        """All layers' 1x1 condition projections in one conv: ``cond [B, C, T]`` -> ``[B, L, 2C, T]`` (every
+        stage's layers: L = trunk + n_stages x head layers)."""
+        layers = self._all_layers()
+        w = torch.cat([layer.conditioner_projection.weight for layer in layers], dim=0)
+        b = torch.cat([layer.conditioner_projection.bias for layer in layers], dim=0)
         proj = F.conv1d(cond, w, b)
-        return ProjectedCondition(proj.view(cond.shape[0], self.n_layers, -1, cond.shape[-1]))
+        return ProjectedCondition(proj.view(cond.shape[0], len(layers), -1, cond.shape[-1]))
 
     def bind(self, cond: Tensor, mask: Tensor | None = None,
              layer_masks: Sequence[LayerMask] | None = None) -> Callable[[Tensor, Tensor, int], Tensor]:
@@ -141,27 +198,85 @@ class WaveNetDenoiser(nn.Module):
             h = h * m
         step = self.step_mlp(step_embedding(t, self.config.residual_channels, self.config.time_scale).to(x.dtype))
         skip_sum = torch.zeros_like(h)
-        used = 0
+        n_trunk = len(self.layers)
         for i, (layer, on) in enumerate(zip(self.layers, flags)):
             if not on:
                 continue
-            if isinstance(cond, ProjectedCondition):
-                cond_proj = cond.proj[:, i]
-            else:
-                cond_proj = layer.conditioner_projection(cond)
-            h, skip = layer(h, cond_proj, step, m)
+            h, skip = layer(h, self._cond_proj(cond, i, layer, None), step, m)
             skip_sum = skip_sum + skip
-            used += 1
-        norm = used if self.config.skip_norm == "used" else self.n_layers
-        y = skip_sum / math.sqrt(max(norm, 1))
-        y = self.output_projection(F.relu(self.skip_projection(y)))
+        head_flags = flags[n_trunk:]
+        norm = sum(flags) if self.config.skip_norm == "used" else self.n_layers
+        skip_denom = math.sqrt(max(norm, 1))
+        if self.config.n_stages == 1:
+            return self._run_head(0, h, skip_sum, step, cond, m, head_flags, skip_denom, None)
+        stages = self.stage_of(t)
+        present = torch.unique(stages).tolist()
+        if len(present) == 1:  # every item in one stage (sampling): no regrouping
+            return self._run_head(present[0], h, skip_sum, step, cond, m, head_flags, skip_denom, None)
+        pieces, order = [], []
+        for s in present:  # one head pass per stage present, on its items only
+            idx = (stages == s).nonzero().squeeze(1)
+            pieces.append(self._run_head(s, h[idx], skip_sum[idx], step[idx], cond,
+                                         None if m is None else m[idx], head_flags, skip_denom, idx))
+            order.append(idx)
+        return torch.cat(pieces)[torch.argsort(torch.cat(order))]
+
+    def _cond_proj(self, cond: Tensor | ProjectedCondition, k: int, layer: ResidualLayer,
+                   idx: Tensor | None) -> Tensor:
+        """Condition projection of layer ``k`` (ProjectedCondition order) for the items ``idx`` (None: all)."""
+        if isinstance(cond, ProjectedCondition):
+            proj = cond.proj[:, k]
+            return proj if idx is None else proj[idx]
+        return layer.conditioner_projection(cond if idx is None else cond[idx])
+
+    def _run_head(self, stage: int, h: Tensor, skip_sum: Tensor, step: Tensor, cond: Tensor | ProjectedCondition,
+                  m: Tensor | None, flags: Sequence[bool], skip_denom: float, idx: Tensor | None) -> Tensor:
+        layers, skip_projection, output_projection = self._head(stage)
+        first = len(self.layers) + stage * self.config.head_layers  # this head's first ProjectedCondition index
+        for j, (layer, on) in enumerate(zip(layers, flags)):
+            if not on:
+                continue
+            h, skip = layer(h, self._cond_proj(cond, first + j, layer, idx), step, m)
+            skip_sum = skip_sum + skip
+        y = output_projection(F.relu(skip_projection(skip_sum / skip_denom)))
         return y if m is None else y * m
 
     def flops_per_frame(self, layer_mask: LayerMask = None, *, include_condition: bool = True) -> int:
-        """Multiply-adds per frame of one call, from the conv shapes (per-utterance step-embedding MLPs and
-        elementwise ops excluded). ``include_condition=False``: with the condition projected once
-        (:meth:`project_condition`), the per-step cost."""
+        """Multiply-adds per frame of one call (trunk + one head), from the conv shapes (per-utterance
+        step-embedding MLPs and elementwise ops excluded). ``include_condition=False``: with the condition
+        projected once (:meth:`project_condition`), the per-step cost."""
         flags = self.resolve_layer_mask(layer_mask)
         ch, k = self.config.residual_channels, self.config.kernel_size
         per_layer = ch * 2 * ch * k + ch * 2 * ch + (self.cond_channels * 2 * ch if include_condition else 0)
         return self.n_mels * ch + sum(flags) * per_layer + ch * ch + ch * self.n_mels
+
+
+def stage_state_from_single(state: Mapping[str, Tensor], config: DenoiserConfig,
+                            prefix: str = "") -> dict[str, Tensor]:
+    """A one-stage denoiser's state dict (keys under ``prefix``) -> the state of the multi-stage denoiser of
+    ``config`` with the same layers: the trunk takes the first ``trunk_layers`` layers and every head a copy
+    of the others and of the skip/output projections, so each head starts as the one-stage denoiser (same
+    outputs at every t) and the stages then specialise (fine-tuning a multi-stage voice from a released one)."""
+    if config.n_stages == 1:
+        return dict(state)
+    out: dict[str, Tensor] = {}
+    trunk = config.shared_layers
+    for key, value in state.items():
+        if not key.startswith(prefix):
+            out[key] = value
+            continue
+        rest = key[len(prefix):]
+        if rest.startswith("layers."):
+            index, tail = rest[len("layers."):].split(".", 1)
+            i = int(index)
+            if i < trunk:
+                out[key] = value
+            else:
+                for s in range(config.n_stages):
+                    out[f"{prefix}heads.{s}.layers.{i - trunk}.{tail}"] = value.clone()
+        elif rest.startswith(("skip_projection.", "output_projection.")):
+            for s in range(config.n_stages):
+                out[f"{prefix}heads.{s}.{rest}"] = value.clone()
+        else:
+            out[key] = value
+    return out

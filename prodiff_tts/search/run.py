@@ -156,6 +156,12 @@ def run_search(model: str | Path, data_dir: str | Path, settings: SearchSettings
         if d_best2["fitness"] <= d_uniform["fitness"]:
             entry.update(timesteps=list(best2.timesteps), layer_masks=[list(m) for m in best2.layer_masks])
             entry["flops_per_frame"]["searched"] = flops2
+    if denoiser.n_stages > 1:  # which head serves each step (a step's head follows its timestep)
+        import torch
+
+        stage_of = lambda ts: denoiser.stage_of(torch.tensor(ts)).tolist()  # noqa: E731
+        entry["stages"] = {"boundaries": list(denoiser.config.stage_boundaries),
+                           "uniform": stage_of(entry["uniform"]["timesteps"]), "searched": stage_of(entry["timesteps"])}
     entry["settings"] = asdict(s)
     entry["held_out"] = {"split": s.split, "items": len(held_out.ids)}
     entry["search_seconds"] = round(time.perf_counter() - t0, 1)

@@ -210,7 +210,8 @@ def run_distillation(cfg) -> Path:
             resume = last_checkpoint(round_dir)
             if resume:
                 check_resume(module, resume)
-            trainer = build_trainer(tcfg, round_dir)
+            # a multi-stage student: a batch may leave a head without items (DDP must allow unused parameters)
+            trainer = build_trainer(tcfg, round_dir, find_unused_parameters=module.student.n_stages > 1)
             trainer.fit(module, dm, ckpt_path=str(resume) if resume else None, weights_only=True)
             if trainer.global_rank == 0:
                 save_weights(student_file, module.ema.module.state_dict())

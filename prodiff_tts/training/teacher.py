@@ -1,9 +1,11 @@
 """Teacher training: the ProDiff acoustic model with an x0-predicting diffusion decoder (LightningModule), and
-``train_teacher(cfg)``, the ``task=teacher`` entry point."""
+``train_teacher(cfg)``, the ``task=teacher`` entry point (a multi-stage denoiser's boundaries are found
+first: :mod:`.stage_division`)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import lightning as L
@@ -14,11 +16,13 @@ from ..diffusion.sampler import ddim_sample, q_sample
 from ..diffusion.schedule import schedule_from_config, uniform_timesteps
 from ..models.acoustic import AcousticModel
 from ..models.config import AcousticConfig
+from ..models.denoiser import stage_state_from_single
 from .common import build_trainer, check_resume, last_checkpoint
 from .ema import EMA
 from .losses import masked_l1, mel_ssim_loss
 from .plots import save_mel_comparison
 from .run_files import check_data_dir, save_run_files
+from .stage_division import resolve_stage_boundaries
 
 
 class TeacherModule(L.LightningModule):
@@ -142,7 +146,13 @@ def init_from_voice(module: TeacherModule, bundle_dir: str | Path, vocab_symbols
     theirs = Vocab.load(Path(bundle_dir) / "vocab.json").symbols
     if list(theirs) != list(vocab_symbols):
         raise BundleError(f"init_from {bundle_dir}: its phoneme inventory differs from this corpus's vocab.json")
-    if AcousticConfig.from_dict(cfg.model) != module.model.config:
+    theirs_cfg, mine = AcousticConfig.from_dict(cfg.model), module.model.config
+    one_stage = replace(mine, denoiser=replace(mine.denoiser, n_stages=1, trunk_layers=theirs_cfg.denoiser.trunk_layers,
+                                               stage_boundaries=()))
+    if theirs_cfg.denoiser.n_stages == 1 and mine.denoiser.n_stages > 1 and theirs_cfg == one_stage:
+        # a multi-stage model from a one-stage voice: every head starts as the voice's own layers
+        state = stage_state_from_single(state, mine.denoiser, prefix="denoiser.")
+    elif theirs_cfg != mine:
         raise BundleError(f"init_from {bundle_dir}: its model config differs from the one being trained "
                           "(use the same model preset)")
     load_state(module.model, state, f"init_from {bundle_dir}")
@@ -157,6 +167,8 @@ def train_teacher(cfg: DictConfig) -> Path:
     from ..text import Vocab
 
     data_dir = check_data_dir(cfg)
+    # a multi-stage denoiser without boundaries: found on the training mels (stages.json), before config.yaml
+    cfg = resolve_stage_boundaries(cfg, data_dir)
     run_dir = save_run_files(cfg, data_dir)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     vocab = Vocab.load(data_dir / "vocab.json")
@@ -177,6 +189,8 @@ def train_teacher(cfg: DictConfig) -> Path:
         check_resume(module, resume)
     elif cfg.teacher.get("init_from"):
         init_from_voice(module, cfg.teacher.init_from, vocab.symbols)
-    trainer = build_trainer(cfg.trainer, run_dir)
+    # with stages, a batch may leave a head without items (no gradient): DDP must allow unused parameters
+    multi_stage = module.model.config.denoiser.n_stages > 1
+    trainer = build_trainer(cfg.trainer, run_dir, find_unused_parameters=multi_stage)
     trainer.fit(module, dm, ckpt_path=str(resume) if resume else None, weights_only=True)
     return last_checkpoint(run_dir) or run_dir

@@ -110,6 +110,18 @@ def test_init_from_voice_starts_from_its_weights_and_refuses_another_model(tiny_
     bigger = OmegaConf.merge(cfg.model, {"denoiser": {"n_layers": cfg.model.denoiser.n_layers + 1}})
     with pytest.raises(BundleError, match="model config"):
         init_from_voice(module(bigger), tiny_bundle, list(vocab.symbols))
+    # a multi-stage model from the one-stage voice: every head starts as the voice's denoiser (same outputs)
+    n = int(cfg.model.denoiser.n_layers)
+    staged = OmegaConf.merge(cfg.model, {"denoiser": {"n_stages": 2, "trunk_layers": n - 1,
+                                                      "stage_boundaries": [0.5]}})
+    ms = module(staged)
+    init_from_voice(ms, tiny_bundle, list(vocab.symbols))
+    assert torch.equal(ms.model.state_dict()["denoiser.heads.1.output_projection.weight"],
+                       state["denoiser.output_projection.weight"])
+    z, c = torch.randn(2, m.model.config.n_mels, 7), torch.randn(2, m.model.config.encoder.hidden, 7)
+    t = torch.tensor([0.2, 0.8])  # one item per stage
+    with torch.no_grad():
+        assert torch.allclose(ms.model.denoiser.eval()(z, t, c), m.model.denoiser.eval()(z, t, c), atol=1e-6)
 
 
 @pytest.mark.slow
