@@ -12,7 +12,7 @@ from prodiff_tts.cli.common import override_value
 from prodiff_tts.cli.main import COMMANDS
 from prodiff_tts.cli.train import distill_overrides, search_overrides
 
-SUBCOMMANDS = ["prepare", "train", "distill", "search", "export", "generate-mels", "synthesize", "serve", "voices",
+SUBCOMMANDS = ["prepare", "train", "distill", "search", "export", "export-onnx", "generate-mels", "synthesize", "serve", "voices",
                "benchmark", "evaluate", "evaluate-vocoder"]
 
 

@@ -9,7 +9,7 @@ set TTS_DEBUG=1 to see the full traceback instead.
 
 One module per command group: ``common`` (errors, parser, argument types, shared checks), ``data`` (prepare),
 ``synthesize`` (synthesize, voices), ``serve``, ``train`` (train, distill, search, export, generate-mels),
-``evaluate`` (benchmark, evaluate, evaluate-vocoder) and ``main`` (the parser and the dispatch). Heavy imports
+``evaluate`` (benchmark, evaluate, evaluate-vocoder), ``onnx`` (export-onnx) and ``main`` (the parser and the dispatch). Heavy imports
 (torch, Lightning, the server) happen inside the commands, so ``tts --help`` stays fast.
 """
 

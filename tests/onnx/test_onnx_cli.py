@@ -1,0 +1,49 @@
+"""``tts export-onnx``: a working export, and one-line errors with exit status 2 for bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("onnx.numpy_helper")  # not "onnx": tests/onnx would pass for it
+pytest.importorskip("onnxruntime")
+
+from prodiff_tts.cli import main  # noqa: E402
+from prodiff_tts.onnx.manifest import read_manifest  # noqa: E402
+
+
+def one_line_error(capsys, code: int, *fragments: str) -> None:
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and " error: " in lines[0] and "Traceback" not in err, err
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+def test_export_and_export_again(onnx_bundle, tmp_path, capsys):
+    out = tmp_path / "voice"
+    assert main(["export-onnx", "--model", str(onnx_bundle), "--out", str(out), "--steps", "2"]) == 0
+    assert "exported voice 'tiny_onnx' (2 step(s), fp32" in capsys.readouterr().err
+    m = read_manifest(out)
+    assert sorted(m.plans) == [2] and m.int8 is None and m.precisions(2) == ["fp32"]
+    # an earlier export is replaced; the uniform schedule on request
+    assert main(["export-onnx", "--model", str(onnx_bundle), "--out", str(out), "--steps", "2", "1",
+                 "--schedule", "uniform"]) == 0
+    m = read_manifest(out)
+    assert sorted(m.plans) == [1, 2] and m.plans[2].source == "uniform" and m.plans[2].layer_masks is None
+
+
+def test_bad_input(onnx_bundle, tmp_path, capsys):
+    base = ["export-onnx", "--model", str(onnx_bundle), "--out"]
+    one_line_error(capsys, main(["export-onnx", "--model", str(tmp_path / "none"), "--out", str(tmp_path / "o")]),
+                   "model bundle not found")
+    one_line_error(capsys, main([*base, str(tmp_path / "o"), "--steps", "3"]), "--steps 3 is not supported")
+    one_line_error(capsys, main([*base, str(tmp_path / "o"), "--steps", "0"]), "positive integer")
+    one_line_error(capsys, main([*base, str(tmp_path / "o"), "--calibration-texts", "4"]), "is for --int8")
+    (tmp_path / "file").write_text("x")
+    one_line_error(capsys, main([*base, str(tmp_path / "file")]), "not a directory")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    one_line_error(capsys, main([*base, str(tmp_path / "busy")]), "not empty and holds no ONNX voice")
+    one_line_error(capsys, main(["export-onnx", "--model", str(onnx_bundle)]), "--out")
+    assert not (tmp_path / "o").exists() and (tmp_path / "busy" / "notes.txt").read_text() == "mine"
