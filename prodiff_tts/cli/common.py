@@ -121,10 +121,15 @@ def voice_path(args: argparse.Namespace) -> Path:
     return args.model or default_model_path()
 
 
-def add_precision_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
-                   help="denoiser weights (and a trained vocoder) in float32 or bfloat16 (bf16 pays only on CPUs "
-                        "with native bfloat16, AVX-512 BF16 or AMX; default fp32)")
+def add_precision_arg(p: argparse.ArgumentParser, backends: bool = False) -> None:
+    if backends:
+        p.add_argument("--backend", choices=["torch", "onnx"], default="torch",
+                       help="torch (a voice bundle), or onnx: a directory made by `tts export-onnx`, run with "
+                            "onnxruntime and numpy (no word timings; the schedule is the one exported)")
+    p.add_argument("--precision", choices=["fp32", "bf16", "int8"] if backends else ["fp32", "bf16"], default="fp32",
+                   help="fp32; bf16: denoiser weights (and a trained vocoder) in bfloat16, torch backend, pays "
+                        "only on CPUs with native bfloat16 (AVX-512 BF16 or AMX)"
+                        + ("; int8: the onnx backend's int8 step graphs (export with --int8)" if backends else ""))
 
 
 def warn_slow_precision(precision: str) -> None:

@@ -73,7 +73,7 @@ def add_synthesize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--speed", type=speed_factor, default=1.0, help="speaking rate factor (>1 is faster)")
     p.add_argument("--device", default="cpu")
-    add_precision_arg(p)
+    add_precision_arg(p, backends=True)
     p.set_defaults(func=_run_synthesize)
 
 
@@ -161,10 +161,57 @@ class _Timings:
             atomic_write_text(subtitles, format_subtitles(self.words, subtitle_format(subtitles)))
 
 
+class _OnnxSynthesizer:
+    """An :class:`~prodiff_tts.onnx.OnnxVoice` behind the calls this command makes of a Synthesizer (its step
+    plans are fixed at export, so the schedule argument is not passed on)."""
+
+    def __init__(self, voice) -> None:
+        from types import SimpleNamespace
+
+        self.voice = voice
+        self.vocoder_name = voice.vocoder_name
+        self.audio = SimpleNamespace(sample_rate=voice.sample_rate)
+
+    def plan(self, steps: int, schedule: str):
+        return self.voice.plan(steps)
+
+    def stream(self, text: str, schedule: str, **kwargs):
+        return self.voice.stream(text, **kwargs)
+
+    def load(self) -> "_OnnxSynthesizer":
+        self.voice.load()
+        return self
+
+
+def _check_backend(args: argparse.Namespace) -> None:
+    if args.backend == "onnx":
+        if args.precision == "bf16":
+            raise CLIError("--precision bf16 is for the torch backend; the onnx backend runs fp32 or int8")
+        if args.model is None and args.voice is None:
+            raise CLIError("--backend onnx needs --model DIR, a directory made by `tts export-onnx`")
+        if args.schedule != "searched":
+            raise CLIError("--backend onnx serves the schedule chosen at export (tts export-onnx --schedule)")
+        if args.device != "cpu":
+            raise CLIError("--backend onnx runs on the CPU only")
+        if getattr(args, "timestamps", None) is not None or getattr(args, "subtitles", None) is not None:
+            raise CLIError("--timestamps and --subtitles need the torch backend")
+    elif args.precision == "int8":
+        raise CLIError("--precision int8 needs --backend onnx (a `tts export-onnx --int8` directory)")
+
+
 def _load_synthesizer(args: argparse.Namespace):
     from ..api import Synthesizer
 
+    _check_backend(args)
     lexicon = load_lexicon(args.lexicon)
+    if args.backend == "onnx":
+        from ..onnx import OnnxVoice
+
+        synth = _OnnxSynthesizer(OnnxVoice(voice_path(args), threads=max(1, os.cpu_count() or 1),
+                                           precision=args.precision, vocoder=args.vocoder, lexicon=lexicon))
+        plan = synth.plan(args.steps, args.schedule)
+        synth.load()
+        return synth, plan
     warn_slow_precision(args.precision)
     synth = Synthesizer.from_pretrained(voice_path(args), device=args.device, vocoder=args.vocoder, lexicon=lexicon,
                                         precision=args.precision)
@@ -316,6 +363,8 @@ def _run_json_input(args: argparse.Namespace) -> int:
             plan = synth.plan(job["steps"], args.schedule)
             t0 = time.perf_counter()
             timed = job["timestamps_file"] is not None or job["subtitles_file"] is not None
+            if timed and args.backend == "onnx":
+                raise CLIError("'timestamps_file' and 'subtitles_file' need the torch backend")
             timings = _Timings()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

@@ -47,3 +47,27 @@ def test_bad_input(onnx_bundle, tmp_path, capsys):
     one_line_error(capsys, main([*base, str(tmp_path / "busy")]), "not empty and holds no ONNX voice")
     one_line_error(capsys, main(["export-onnx", "--model", str(onnx_bundle)]), "--out")
     assert not (tmp_path / "o").exists() and (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_synthesize_with_the_onnx_backend_writes_a_wav(onnx_export, tmp_path, capsys, precision):
+    import soundfile as sf
+
+    out = tmp_path / f"{precision}.wav"
+    assert main(["synthesize", "Hello there. A second sentence.", "--backend", "onnx", "--model", str(onnx_export),
+                 "--precision", precision, "--steps", "2", "-o", str(out)]) == 0
+    wav, sr = sf.read(out)
+    assert sr == 22050 and len(wav) > 0
+    assert f"wrote {out}" in capsys.readouterr().out
+
+
+def test_synthesize_backend_errors(onnx_export, onnx_bundle, tmp_path, capsys):
+    run = ["synthesize", "hi", "-o", str(tmp_path / "x.wav")]
+    one_line_error(capsys, main([*run, "--backend", "onnx"]), "--backend onnx needs --model")
+    one_line_error(capsys, main([*run, "--precision", "int8", "--model", str(onnx_bundle)]), "needs --backend onnx")
+    one_line_error(capsys, main([*run, "--backend", "onnx", "--model", str(onnx_export), "--precision", "bf16"]),
+                   "torch backend")
+    one_line_error(capsys, main([*run, "--backend", "onnx", "--model", str(onnx_export), "--subtitles",
+                                 str(tmp_path / "x.srt")]), "need the torch backend")
+    one_line_error(capsys, main([*run, "--backend", "onnx", "--model", str(onnx_bundle)]), "not an ONNX voice")
+    assert not (tmp_path / "x.wav").exists()
