@@ -275,7 +275,9 @@ class Synthesizer:
         batch = torch.full((len(mels), self.audio.n_mels, T), float(np.log(self.audio.log_clamp)), device=self.device)
         for b, m in enumerate(mels):
             batch[b, :, : m.shape[-1]] = m
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+        # bf16 for a trained vocoder's network only: Griffin-Lim's FFTs stay float32
+        neural = isinstance(self.vocoder, torch.nn.Module) and any(True for _ in self.vocoder.parameters())
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16" and neural):
             wav = self.vocoder(batch)
         hop = self.audio.hop_length
         return [wav[b, : m.shape[-1] * hop].float().cpu().numpy() for b, m in enumerate(mels)]

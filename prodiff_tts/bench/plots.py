@@ -23,17 +23,23 @@ def _save(fig, path: str | Path) -> None:
 
 def plot_benchmark(path: str | Path, results: Sequence[dict]) -> None:
     """Two panels: RTF vs diffusion steps (longest text, batch 1) and RTF vs text length (fewest steps), one line
-    per (acoustic | end-to-end with each vocoder) and schedule, log scale."""
+    per (acoustic | end-to-end with each vocoder) and schedule (and backend and precision when the rows have
+    several), log scale."""
     fig, axes = _figure(1, 2, (11, 4.2))
     ax_steps, ax_words = axes[0]
     rows = [r for r in results if r["batch_size"] == 1]
     if rows:
         longest = max(r["words"] for r in rows)
         fewest = min(r["steps"] for r in rows)
-        series = sorted({(r["kind"], r["vocoder"] or "", r["schedule"]) for r in rows})
-        for kind, voc, sched in series:
+        def key(r):
+            return (r.get("backend", "torch"), r.get("precision", "fp32"), r["kind"], r["vocoder"] or "", r["schedule"])
+
+        series = sorted({key(r) for r in rows})
+        several = len({k[:2] for k in series}) > 1
+        for backend, precision, kind, voc, sched in series:
             label = ("acoustic" if kind == "acoustic" else f"end-to-end ({voc})") + f", {sched}"
-            mine = [r for r in rows if (r["kind"], r["vocoder"] or "", r["schedule"]) == (kind, voc, sched)]
+            label += f", {backend} {precision}" if several else ""
+            mine = [r for r in rows if key(r) == (backend, precision, kind, voc, sched)]
             by_steps = sorted((r["steps"], r["rtf"]["median"]) for r in mine if r["words"] == longest)
             if by_steps:
                 ax_steps.plot(*zip(*by_steps), marker="o", label=label)

@@ -152,18 +152,25 @@ class Recorder:
 
 
 def timed_synthesis(synth, text: str, steps: int, schedule: str, batch_size: int, seed: int = 0,
-                    vocoder: bool = True) -> tuple[float, Recorder]:
+                    vocoder: bool = True, keep: list | None = None) -> tuple[float, Recorder]:
     """Wall time and stage record of one synthesis of ``text``: ``synth.synthesize`` (``vocoder=False``:
-    ``synth.stream_mels``, the same calls up to the mel, which :meth:`synthesize` would vocode)."""
+    ``synth.stream_mels``, the same calls up to the mel, which :meth:`synthesize` would vocode). ``keep``: a
+    list the output is appended to (the waveform, or each sentence's mel), for the quality measures of
+    the very output that was timed."""
     rec = Recorder(sync=sync_fn(synth.device))
     rec.sync()
     t0 = time.perf_counter()
     if vocoder:
-        synth.synthesize(text, steps=steps, seed=seed, schedule=schedule, batch_size=batch_size, stage_timer=rec)
+        wav, _ = synth.synthesize(text, steps=steps, seed=seed, schedule=schedule, batch_size=batch_size,
+                                  stage_timer=rec)
+        if keep is not None:
+            keep.append(wav)
     else:
         for mels in synth.stream_mels(text, steps=steps, seed=seed, schedule=schedule, batch_size=batch_size,
                                       stage_timer=rec):
             rec.speech_frames += sum(int(m.shape[-1]) for m in mels)
+            if keep is not None:
+                keep.extend(mels)
     rec.sync()
     wall = time.perf_counter() - t0
     rec.close(wall)

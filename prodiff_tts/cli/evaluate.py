@@ -7,7 +7,15 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from .common import CLIError, add_voice_args, check_report_path, positive_int, progress, voice_path
+from .common import (
+    CLIError,
+    add_voice_args,
+    check_report_path,
+    positive_int,
+    progress,
+    voice_path,
+    warn_slow_precision,
+)
 
 
 def _check_vocoder_names(names: Sequence[str]) -> None:
@@ -25,18 +33,36 @@ def add_benchmark(sub: argparse._SubParsersAction) -> None:
                        description="RTF = synthesis wall time / duration of the audio produced, after warm-up, "
                                    "median and min-max of the repeats, on fixed English texts of 5 to 200 words; "
                                    "denoiser FLOPs and achieved GFLOP/s against a matmul peak, time to first audio, "
-                                   "a stage breakdown and PASS/MISS lines for the speed targets. The --json schema "
-                                   "is documented in prodiff_tts/bench/benchmark.py.")
+                                   "a stage breakdown and PASS/MISS lines for the speed targets, per precision; "
+                                   "the quality of each precision against fp32's output. --preset measures a model "
+                                   "size with random weights instead of a voice. The --json schema is documented "
+                                   "in prodiff_tts/bench/benchmark.py; docs/speed.md has examples.")
     add_voice_args(p)
+    p.add_argument("--preset", choices=["demo", "ljspeech", "tiny"], default=None,
+                   help="instead of a voice: the acoustic model at this preset with random weights (seeded by "
+                        "--seed), fixed --frames-per-phoneme, uniform step plans, Griffin-Lim and an untrained "
+                        "iSTFT vocoder (speed only: the speech is noise)")
+    p.add_argument("--frames-per-phoneme", type=positive_int, default=None, metavar="N",
+                   help="with --preset: frames of every phoneme (default 8)")
     p.add_argument("--steps", type=positive_int, nargs="+", default=None, metavar="K",
                    help="step counts (default: each of 1 2 4 8 the voice supports, plus the teacher's largest)")
+    p.add_argument("--precision", nargs="+", choices=["fp32", "bf16"], default=["fp32"], metavar="P",
+                   help="fp32 and/or bf16 (denoiser weights in bfloat16, a trained vocoder under bfloat16 "
+                        "autocast): rows per precision, and each precision's output scored against fp32's "
+                        "(default fp32)")
     p.add_argument("--vocoders", nargs="+", default=None, metavar="NAME",
-                   help="end-to-end vocoders (default: griffin-lim, and 'bundle' when the voice has one)")
+                   help="end-to-end vocoders (default: griffin-lim, and 'bundle' when the voice has one; with "
+                        "--preset: griffin-lim istft)")
+    p.add_argument("--asr", nargs="?", const="whisper", default=None, choices=["whisper", "pocketsphinx"],
+                   help="also the WER/CER of each precision's end-to-end audio against the text (whisper: "
+                        "faster-whisper tiny.en, extra 'eval')")
+    p.add_argument("--asr-model", default=None, metavar="DIR", help="a faster-whisper model directory")
     p.add_argument("--batch-size", type=positive_int, default=8, help="sentences per call of the batched rows")
     p.add_argument("--repeats", type=positive_int, default=3)
     p.add_argument("--warmup", type=int, default=1, help="untimed runs before each measurement (default 1)")
     p.add_argument("--threads", type=positive_int, default=2, help="torch threads (default 2)")
     p.add_argument("--max-words", type=positive_int, default=None, help="only the texts of at most this many words")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (and, with --preset, the random weights' seed)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the full report as JSON")
     p.add_argument("--plot", type=Path, default=None, metavar="PATH.png", help="RTF vs steps and vs text length")
@@ -49,13 +75,23 @@ def _run_benchmark(args: argparse.Namespace) -> int:
     _check_vocoder_names(args.vocoders or [])
     if args.warmup < 0:
         raise CLIError(f"--warmup must be >= 0, got {args.warmup}")
-    from ..bench.benchmark import BenchmarkSettings, run_benchmark
+    if args.preset and (args.model is not None or args.voice):
+        raise CLIError("--preset measures random weights instead of a voice: give it without --model/--voice")
+    if args.frames_per_phoneme is not None and not args.preset:
+        raise CLIError("--frames-per-phoneme needs --preset (a voice predicts its own durations)")
+    recognizer_check(args)
+    for precision in dict.fromkeys(args.precision):
+        warn_slow_precision(precision)
+    from ..bench.benchmark import BenchmarkSettings, RandomVoice, run_benchmark
     from ..bench.report import format_report, write_report
 
     settings = BenchmarkSettings(steps=args.steps, vocoders=args.vocoders, batch_size=args.batch_size,
                                  repeats=args.repeats, warmup=args.warmup, threads=args.threads,
-                                 max_words=args.max_words, device=args.device)
-    report = run_benchmark(voice_path(args), settings, progress=progress)
+                                 max_words=args.max_words, seed=args.seed, device=args.device,
+                                 precisions=args.precision, asr=args.asr, asr_model=args.asr_model)
+    source = (RandomVoice(args.preset, args.frames_per_phoneme or 8, seed=args.seed) if args.preset
+              else voice_path(args))
+    report = run_benchmark(source, settings, progress=progress)
     print(format_report(report))
     if args.json:
         write_report(args.json, report)

@@ -172,11 +172,14 @@ def test_benchmark_command_writes_table_json_and_plot(student_bundle, tmp_path, 
                "--json", str(out), "--plot", str(png)])
     stdout = capsys.readouterr().out
     assert rc == 0
-    assert "| end-to-end, griffin-lim | 2 | searched | 1 |" in stdout
+    assert "| end-to-end, griffin-lim | torch | fp32 | 2 | searched | 1 |" in stdout
     assert "2-step acoustic RTF <= 0.01" in stdout and "time to first audio" in stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = json.loads(out.read_text())
-    assert r["schema_version"] == 1 and r["kind"] == "benchmark"
+    assert r["schema_version"] == 2 and r["kind"] == "benchmark"
+    assert r["settings"]["precisions"] == ["fp32"] and r["settings"]["backends"] == ["torch"]
+    assert r["settings"]["frames_per_phoneme"] is None and r["model"]["preset"] is None
+    assert r["quality"] == {"reference": {"backend": "torch", "precision": "fp32"}, "asr": None, "results": []}
     m = r["machine"]
     assert m["threads"] == 1 and isinstance(m["torch"], str) and m["device"] == "cpu"
     assert m["matmul_peak_gflops"] > 0 and m["peak_rss_mib"] > 0
@@ -192,6 +195,7 @@ def test_benchmark_command_writes_table_json_and_plot(student_bundle, tmp_path, 
     assert len(rows) == 2 * 3 * 2  # (acoustic, griffin-lim) x 3 plans x 2 texts; one sentence each: no batch rows
     for row in rows:
         assert row["kind"] in ("acoustic", "end_to_end") and row["words"] in (5, 10)
+        assert (row["backend"], row["precision"]) == ("torch", "fp32")
         assert row["audio_s"] > 0 and set(row["rtf"]) == {"median", "min", "max"}
         assert row["rtf"]["median"] == pytest.approx(row["wall_s"]["median"] / row["audio_s"])
         assert set(row["stages_s"]) == {"frontend", "encoder_variance", "denoiser", "vocoder", "other"}
@@ -200,6 +204,7 @@ def test_benchmark_command_writes_table_json_and_plot(student_bundle, tmp_path, 
     assert r["breakdown"][0]["steps"] == 2 and r["breakdown"][0]["vocoder"] == "griffin-lim"
     assert r["time_to_first_audio"][0]["seconds"]["median"] > 0
     assert [t["status"] in ("PASS", "MISS", "N/A") for t in r["targets"]] == [True] * 4
+    assert {(t["backend"], t["precision"]) for t in r["targets"]} == {("torch", "fp32")}
     assert r["targets"][0]["value"] is not None  # 2 steps measured
 
 
