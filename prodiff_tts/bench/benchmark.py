@@ -10,16 +10,24 @@ Definitions
   rows ``Synthesizer.synthesize`` with a real vocoder. Both run the API's own code path: the stages are timed
   by the synthesizer itself, through the ``stage_timer`` hook each call is given (a
   :class:`~prodiff_tts.bench.timing.Recorder`; see :data:`prodiff_tts.api.StageTimer`); nothing on the
-  synthesizer is replaced, and the pipeline is not copied.
+  synthesizer is replaced, and the pipeline is not copied. The onnx rows time ``OnnxVoice.synthesize`` and
+  its acoustic calls up to the mels in the same way, with the same recorder.
 * **Backends and precisions** are axes of the grid: every row, time-to-first-audio, breakdown and target
-  carries its ``backend`` ("torch": :class:`~prodiff_tts.api.Synthesizer`) and ``precision`` ("fp32", "bf16":
-  the synthesizer's ``precision``). bf16 pays only where the CPU computes bfloat16 natively
-  (``machine.native_bf16``); elsewhere torch emulates it and its rows show the cost of the emulation.
+  carries its ``backend`` and ``precision``. "torch" (:class:`~prodiff_tts.api.Synthesizer`) runs "fp32" and
+  "bf16" (the synthesizer's ``precision``); "onnx" (:class:`~prodiff_tts.onnx.OnnxVoice`, onnxruntime with
+  ``threads`` intra-op threads) runs "fp32" and "int8" (:mod:`prodiff_tts.bench.onnx_rows`: the voice is
+  exported untimed to a temporary directory for the step counts benchmarked; one schedule per step count, the
+  voice's default; Griffin-Lim and the voice's own vocoder only). The pairs measured are every backend asked
+  for with every precision it has (``settings.pairs``); the others are skipped with a note. bf16 pays only
+  where the CPU computes bfloat16 natively (``machine.native_bf16``); elsewhere torch emulates it and its
+  rows show the cost of the emulation.
 * **Quality next to speed** (``quality``, :mod:`prodiff_tts.bench.precision_quality`): the batch-1 acoustic
   output of every other (backend, precision) against torch fp32's on the same texts, seeds and noise
   (frame-aligned mel L1, GV ratio, modulation-spectrum distance), and with ``asr`` the recognizer's WER/CER of
-  every precision's end-to-end audio (batch 1) against the text. The outputs scored are those of the first
-  timed repeat. Without fp32 in ``precisions`` the reference mels are synthesized untimed.
+  every pair's end-to-end audio (batch 1) against the text. The outputs scored are those of the first timed
+  repeat, except the onnx mels: an untimed pass fed the torch path's noise (the timed onnx rows draw numpy
+  noise), so that onnx fp32 matches torch fp32 to float rounding. Without torch fp32 among the pairs the
+  reference mels are synthesized untimed.
 * **Presets** (``source`` a :class:`~prodiff_tts.bench.random_voice.RandomVoice`): the acoustic model at a
   preset with seeded random weights, written as a temporary bundle, with fixed frames per phoneme instead of
   the duration predictor (``Synthesizer(frames_per_phoneme=...)``) and uniform step plans; the default
@@ -36,18 +44,24 @@ Definitions
   :func:`~prodiff_tts.bench.report.check_targets`; :func:`~prodiff_tts.bench.report.format_report` prints
   the report as tables.
 
-JSON (``--json``), ``schema_version`` 2 (1 had no backend/precision fields, no ``quality``, no ``preset``)::
+JSON (``--json``), ``schema_version`` 3 (2 had no ``settings.pairs``, ``machine.onnxruntime``,
+``model.onnx``; 1 had no backend/precision fields, no ``quality``, no ``preset``)::
 
     {
-      "schema_version": 2, "kind": "benchmark", "created": ISO-8601 str,
-      "machine": {"device", "device_name", "torch", "python", "platform", "cpu_count", "threads",
+      "schema_version": 3, "kind": "benchmark", "created": ISO-8601 str,
+      "machine": {"device", "device_name", "torch", "onnxruntime" (null without the onnx backend), "python",
+                  "platform", "cpu_count", "threads",
                   "interop_threads", "load_avg_1m", "matmul_peak_gflops", "matmul_size", "native_bf16",
                   "peak_rss_mib", "cuda_peak_mib" (null on CPU)},
       "model": {"bundle" (null for a preset), "voice", "supported_steps",
                 "preset": {"name", "seed", "frames_per_phoneme", "parameters": {"encoder", "variance", "aligner",
                            "denoiser", "total", "inference"}} | null,
-                "parameters": {"encoder_variance": int, "denoisers": {name: int}, "vocoders": {name: int}}},
-      "settings": {"steps", "vocoders", "backends", "precisions", "batch_sizes", "repeats", "warmup", "seed",
+                "parameters": {"encoder_variance": int, "denoisers": {name: int}, "vocoders": {name: int}},
+                "onnx": {"export_s" (export + int8 calibration, untimed), "steps", "schedules": {steps: schedule},
+                         "vocoders" (those with onnx end-to-end rows), "int8": bool,
+                         "calibration": {"texts", "sentences"} | null, "opset", "onnxruntime"} | null},
+      "settings": {"steps", "vocoders", "backends", "precisions" (those with a pair), "pairs": [[backend,
+                   precision]] (measured, in order), "batch_sizes", "repeats", "warmup", "seed",
                    "frames_per_phoneme" (null: predicted durations), "asr" (null: no recognizer),
                    "texts": {words: n_sentences}},
       "plans": [{"steps", "schedule", "source", "denoiser", "timesteps", "layer_masks", "flop_per_frame",
@@ -78,38 +92,29 @@ import datetime as _dt
 import os
 import platform
 import resource
-import statistics
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
 
+from .grid import Grid, breakdown, measure_rows
 from .precision_quality import quality_section
 from .random_voice import RandomVoice, write_random_voice
 from .report import check_targets
 from .texts import BENCHMARK_TEXTS
-from .timing import (
-    STAGES,
-    device_name,
-    matmul_peak_gflops,
-    plan_macs_per_frame,
-    rtf_summary,
-    summarize,
-    time_to_first_audio,
-    timed_synthesis,
-)
+from .timing import device_name, matmul_peak_gflops, plan_macs_per_frame
 
-
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_STEPS = (1, 2, 4, 8)
 REFERENCE = ("torch", "fp32")  # (backend, precision) the quality of the others is measured against
 PRESET_VOCODERS = ("griffin-lim", "istft")
+BACKEND_PRECISIONS = {"torch": ("fp32", "bf16"), "onnx": ("fp32", "int8")}  # what each backend runs
 
-__all__ = ["SCHEMA_VERSION", "DEFAULT_STEPS", "REFERENCE", "BenchmarkSettings", "RandomVoice", "default_steps",
-           "run_benchmark"]
+__all__ = ["SCHEMA_VERSION", "DEFAULT_STEPS", "REFERENCE", "BACKEND_PRECISIONS", "BenchmarkSettings", "RandomVoice",
+           "backend_pairs", "default_steps", "run_benchmark"]
 
 
 def default_steps(synth) -> list[int]:
@@ -119,6 +124,28 @@ def default_steps(synth) -> list[int]:
     return sorted({k for k in DEFAULT_STEPS if k in supported} | ({max(teacher)} if teacher else set()))
 
 
+def backend_pairs(backends: Sequence[str], precisions: Sequence[str]
+                  ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(the (backend, precision) pairs to measure, backend by backend; the pairs asked for that do not exist,
+    e.g. torch int8). ValueError (one line) for an unknown name, or when no pair is left."""
+    backends, precisions = list(dict.fromkeys(backends)), list(dict.fromkeys(precisions))
+    known = sorted({p for ps in BACKEND_PRECISIONS.values() for p in ps})
+    for b in backends:
+        if b not in BACKEND_PRECISIONS:
+            raise ValueError(f"unknown backend {b!r}; choose from {', '.join(BACKEND_PRECISIONS)}")
+    for p in precisions:
+        if p not in known:
+            raise ValueError(f"unknown precision {p!r}; choose from {', '.join(known)}")
+    if not backends or not precisions:
+        raise ValueError("give at least one backend and one precision")
+    pairs = [(b, p) for b in backends for p in precisions if p in BACKEND_PRECISIONS[b]]
+    skipped = [(b, p) for b in backends for p in precisions if p not in BACKEND_PRECISIONS[b]]
+    if not pairs:
+        have = "; ".join(f"{b} runs {', '.join(BACKEND_PRECISIONS[b])}" for b in backends)
+        raise ValueError(f"no backend runs precision {', '.join(precisions)} ({have}): nothing to measure")
+    return pairs, skipped
+
+
 @dataclass
 class BenchmarkSettings:
     steps: Sequence[int] | None = None  # default: default_steps(synth)
@@ -126,34 +153,14 @@ class BenchmarkSettings:
     batch_size: int = 8
     repeats: int = 3
     warmup: int = 1
-    threads: int = 2
+    threads: int = 2  # torch threads, and onnxruntime's intra-op threads
     max_words: int | None = None
     seed: int = 0
     device: str = "cpu"
     precisions: Sequence[str] = ("fp32",)
-    asr: str | None = None  # a recognizer (prodiff_tts.bench.asr) for the WER of each precision's audio
+    backends: Sequence[str] = ("torch",)
+    asr: str | None = None  # a recognizer (prodiff_tts.bench.asr) for the WER of each pair's audio
     asr_model: str | None = None
-
-
-@dataclass
-class _Grid:
-    """What every (backend, precision) is measured on, and what its measurements are collected into."""
-
-    settings: BenchmarkSettings
-    plans: dict
-    macs: dict
-    texts: dict[int, str]
-    n_sentences: dict[int, int]
-    batch_sizes: list[int]
-    vocoders: list[str]
-    peak: float
-    keep_mels: bool
-    keep_wavs: bool
-    results: list[dict] = field(default_factory=list)
-    ttfa: list[dict] = field(default_factory=list)
-    vocoder_params: dict[str, int] = field(default_factory=dict)
-    mels: dict = field(default_factory=dict)  # (backend, precision, steps, schedule) -> {words: [mel]}
-    wavs: dict = field(default_factory=dict)  # (backend, precision, vocoder, steps, schedule) -> {words: wav}
 
 
 def _count(module) -> int:
@@ -167,6 +174,7 @@ def run_benchmark(source: str | Path | RandomVoice, settings: BenchmarkSettings,
     report described in the module docstring."""
     if not isinstance(source, RandomVoice):
         return _run(Path(source), settings, progress or (lambda msg: None))
+    _check(settings)  # a bad request fails before the bundle is written
     with tempfile.TemporaryDirectory(prefix="tts-bench-random-") as tmp:
         counts = write_random_voice(tmp, source, sorted(set(settings.steps or DEFAULT_STEPS)))
         report = _run(Path(tmp), settings, progress or (lambda msg: None), source)
@@ -179,17 +187,30 @@ def run_benchmark(source: str | Path | RandomVoice, settings: BenchmarkSettings,
     return report
 
 
-def _run(bundle: Path, s: BenchmarkSettings, say: Callable[[str], None], preset: RandomVoice | None = None) -> dict:
-    from ..api import Synthesizer
-    from ..precision import PRECISIONS, native_bf16
-    from ..text import split_sentences
-
+def _check(s: BenchmarkSettings) -> tuple[list[tuple[str, str]], list[str]]:
+    """The pairs to measure and the notes of those skipped; every setting checked before anything loads."""
     if s.repeats < 1 or s.batch_size < 1 or s.threads < 1 or s.warmup < 0:
         raise ValueError("repeats, batch size and threads must be >= 1, warm-up >= 0")
-    precisions = list(dict.fromkeys(s.precisions))
-    bad = [p for p in precisions if p not in PRECISIONS]
-    if bad or not precisions:
-        raise ValueError(f"unknown precision {bad[0] if bad else None!r}; choose from {', '.join(PRECISIONS)}")
+    pairs, skipped = backend_pairs(s.backends, s.precisions)
+    notes = [f"{b} {p} skipped: {b} runs {', '.join(BACKEND_PRECISIONS[b])}" for b, p in skipped]
+    if any(b == "onnx" for b, _ in pairs):  # before onnx_rows is imported (it imports onnxruntime)
+        import importlib.util
+
+        missing = [m for m in ("onnx", "onnxruntime") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ValueError(f"--backends onnx needs {' and '.join(missing)}: pip install 'prodiff-tts[onnx]'")
+        if not s.device.startswith("cpu"):
+            raise ValueError(f"the onnx backend runs on the CPU (onnxruntime's CPU provider), not {s.device}: "
+                             "benchmark it with --device cpu")
+    return pairs, notes
+
+
+def _run(bundle: Path, s: BenchmarkSettings, say: Callable[[str], None], preset: RandomVoice | None = None) -> dict:
+    from ..api import Synthesizer
+    from ..precision import native_bf16
+    from ..text import split_sentences
+
+    pairs, notes = _check(s)
     torch.set_num_threads(s.threads)
     fpp = preset.frames_per_phoneme if preset else None
     base = Synthesizer.from_pretrained(bundle, device=s.device, frames_per_phoneme=fpp)
@@ -216,11 +237,10 @@ def _run(bundle: Path, s: BenchmarkSettings, say: Callable[[str], None], preset:
         recognizer = make_recognizer(s.asr, s.asr_model, threads=s.threads)  # one line if missing, before timing
     n_sentences = {w: len(split_sentences(t)) for w, t in texts.items()}
     batch_sizes = sorted({1, s.batch_size})
-    notes = []
     if s.batch_size > 1:
         notes.append(f"batch {s.batch_size} rows only for texts of more than one sentence (identical otherwise)")
     native = native_bf16()
-    if "bf16" in precisions and not native and not s.device.startswith("cuda"):
+    if ("torch", "bf16") in pairs and not native and not s.device.startswith("cuda"):
         notes.append("this CPU has no native bfloat16 (AVX-512 BF16 or AMX): torch emulates it, the bf16 rows "
                      "measure that emulation")
 
@@ -239,10 +259,10 @@ def _run(bundle: Path, s: BenchmarkSettings, say: Callable[[str], None], preset:
                           "flop_per_frame": per_frame,
                           "flop_per_audio_s": per_frame * base.audio.frames_per_second})
 
-    grid = _Grid(s, plans, macs, texts, n_sentences, batch_sizes, vocoders, peak,
-                 keep_mels=recognizer is not None or any(p != REFERENCE[1] for p in precisions),
-                 keep_wavs=recognizer is not None)
     default_sched = {k: ("searched" if (k, "searched") in plans else "uniform") for k in steps}
+    grid = Grid(s, plans, macs, texts, n_sentences, batch_sizes, vocoders, peak, default_sched,
+                keep_mels=recognizer is not None or any(pair != REFERENCE for pair in pairs),
+                keep_wavs=recognizer is not None)
 
     def make(precision: str, vocoder: str | None):
         if vocoder is None and precision == "fp32":
@@ -250,16 +270,30 @@ def _run(bundle: Path, s: BenchmarkSettings, say: Callable[[str], None], preset:
         return Synthesizer.from_pretrained(bundle, device=s.device, vocoder=vocoder, untrained_vocoder_ok=True,
                                            precision=precision, frames_per_phoneme=fpp)  # speed only
 
-    for precision in precisions:  # the torch backend; another backend adds its rows to the same grid
-        _measure_torch(grid, precision, make, default_sched, say)
-    if any(p != REFERENCE[1] for p in precisions) and REFERENCE[1] not in precisions:
-        say("fp32 reference mels (untimed)")
+    for backend, precision in pairs:
+        if backend == "torch":
+            measure_rows(grid, "torch", precision, make, plans, vocoders, say, keep_mels=grid.keep_mels,
+                         count=lambda synth: _count(synth.vocoder))
+    onnx = None
+    onnx_precisions = [p for b, p in pairs if b == "onnx"]
+    if onnx_precisions:
+        from .onnx_rows import measure_onnx
+
+        with tempfile.TemporaryDirectory(prefix="tts-bench-onnx-") as tmp:
+            onnx = measure_onnx(grid, bundle, Path(tmp), onnx_precisions, fpp, say)
+        notes += onnx.notes
+    for voc in vocoders:  # vocoders measured by the onnx backend only
+        if voc not in grid.vocoder_params:
+            grid.vocoder_params[voc] = _count(make("fp32", voc).vocoder)
+    if any(pair != REFERENCE for pair in pairs) and REFERENCE not in pairs:
+        say("torch fp32 reference mels (untimed)")
         _reference_mels(grid, base)
-        notes.append("the fp32 reference of the quality measures was synthesized untimed (fp32 not benchmarked)")
-    say("quality of each precision against fp32")
+        notes.append("the torch fp32 reference of the quality measures was synthesized untimed (not benchmarked)")
+    say("quality of each pair against torch fp32")
     quality = quality_section(grid.mels, grid.wavs, texts, REFERENCE, recognizer, base.audio.sample_rate)
     if not quality["results"]:
-        notes.append("quality: only fp32 measured; add --precision bf16 to compare, --asr whisper for the WER")
+        notes.append("quality: only torch fp32 measured; add --precision bf16 or --backends torch onnx to compare, "
+                     "--asr whisper for the WER")
 
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
     if sys.platform == "darwin":
@@ -273,6 +307,7 @@ def _run(bundle: Path, s: BenchmarkSettings, say: Callable[[str], None], preset:
             "device": s.device,
             "device_name": device_name(s.device),
             "torch": torch.__version__,
+            "onnxruntime": onnx.onnxruntime if onnx else None,
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
@@ -295,15 +330,17 @@ def _run(bundle: Path, s: BenchmarkSettings, say: Callable[[str], None], preset:
                 "denoisers": {name: _count(d) for name, d in base.denoisers.items()},
                 "vocoders": grid.vocoder_params,
             },
+            "onnx": onnx.to_dict() if onnx else None,
         },
-        "settings": {"steps": steps, "vocoders": vocoders, "backends": [REFERENCE[0]], "precisions": precisions,
+        "settings": {"steps": steps, "vocoders": vocoders, "backends": list(dict.fromkeys(b for b, _ in pairs)),
+                     "precisions": list(dict.fromkeys(p for _, p in pairs)), "pairs": [list(x) for x in pairs],
                      "batch_sizes": batch_sizes, "repeats": s.repeats, "warmup": s.warmup, "seed": s.seed,
                      "frames_per_phoneme": fpp, "asr": s.asr,
                      "texts": {str(w): n for w, n in n_sentences.items()}},
         "plans": plan_rows,
         "results": grid.results,
         "time_to_first_audio": grid.ttfa,
-        "breakdown": _breakdown(grid.results, steps, default_sched, max(texts)),
+        "breakdown": breakdown(grid.results, steps, default_sched, max(texts)),
         "quality": quality,
         "notes": notes,
     }
@@ -311,80 +348,11 @@ def _run(bundle: Path, s: BenchmarkSettings, say: Callable[[str], None], preset:
     return report
 
 
-def _measure_torch(grid: _Grid, precision: str, make, default_sched: dict, say: Callable[[str], None]) -> None:
-    """The rows of the torch backend at one precision: acoustic, then end to end with each vocoder."""
-    s, texts = grid.settings, grid.texts
-    steps = sorted({k for k, _ in grid.plans})
-    ttfa_steps = 2 if 2 in steps else steps[0]
-    longest = max(texts)
-    for voc in [None, *grid.vocoders]:
-        synth = make(precision, voc)
-        if voc is not None:
-            grid.vocoder_params.setdefault(voc, _count(synth.vocoder))
-        kind = "acoustic" if voc is None else "end_to_end"
-        for (k, sched), plan in grid.plans.items():
-            for bs in grid.batch_sizes:
-                for words, text in texts.items():
-                    if bs > 1 and grid.n_sentences[words] <= 1:
-                        continue
-                    say(f"torch {precision} {kind} {voc or ''} {k} steps {sched} batch {bs} {words} words")
-                    for _ in range(s.warmup):
-                        timed_synthesis(synth, text, k, sched, bs, s.seed, vocoder=voc is not None)
-                    keep = [] if bs == 1 and (grid.keep_mels if voc is None else grid.keep_wavs) else None
-                    runs = [timed_synthesis(synth, text, k, sched, bs, s.seed, vocoder=voc is not None,
-                                            keep=keep if i == 0 else None) for i in range(s.repeats)]
-                    if keep is not None and voc is None:
-                        grid.mels.setdefault(("torch", precision, k, sched), {})[words] = keep
-                    elif keep is not None:
-                        grid.wavs.setdefault(("torch", precision, voc, k, sched), {})[words] = keep[0]
-                    grid.results.append(_row("torch", precision, kind, voc, k, sched, plan, bs, words,
-                                             grid.n_sentences[words], runs, synth, grid.macs[(k, sched)], grid.peak))
-        if voc is not None:
-            say(f"time to first audio (torch {precision}, {voc})")
-            sched = default_sched[ttfa_steps]
-            for _ in range(s.warmup):
-                time_to_first_audio(synth, texts[longest], ttfa_steps, sched, s.seed)
-            firsts = [time_to_first_audio(synth, texts[longest], ttfa_steps, sched, s.seed) for _ in range(s.repeats)]
-            grid.ttfa.append({"backend": "torch", "precision": precision, "vocoder": voc, "steps": ttfa_steps,
-                              "schedule": sched, "words": longest, "first_sentence_audio_s": firsts[0][1],
-                              "seconds": summarize([f[0] for f in firsts])})
-        del synth
-
-
-def _reference_mels(grid: _Grid, synth) -> None:
-    """The fp32 mels of every plan and text (batch 1), untimed: the reference when fp32 is not benchmarked."""
-    for (k, sched) in grid.plans:
+def _reference_mels(grid: Grid, synth) -> None:
+    """The torch fp32 mels (batch 1) of every plan and text another pair has mels of, untimed: the reference
+    when torch fp32 is not benchmarked."""
+    for (k, sched) in dict.fromkeys(key[2:] for key in list(grid.mels)):
         out = grid.mels.setdefault((*REFERENCE, k, sched), {})
         for words, text in grid.texts.items():
             out[words] = [m for mels in synth.stream_mels(text, steps=k, seed=grid.settings.seed, schedule=sched,
                                                           batch_size=1) for m in mels]
-
-
-def _row(backend, precision, kind, voc, steps, sched, plan, bs, words, sentences, runs, synth, macs, peak) -> dict:
-    walls = [w for w, _ in runs]
-    rec0 = runs[0][1]
-    audio_s = rec0.speech_frames * synth.audio.hop_length / synth.audio.sample_rate
-    stages = {st: float(statistics.median(r.seconds[st] for _, r in runs)) for st in STAGES}
-    executed = 2 * rec0.denoiser_frames * macs  # each denoised frame: one projection and every step
-    gflops = executed / stages["denoiser"] / 1e9 if stages["denoiser"] > 0 else None
-    return {
-        "backend": backend, "precision": precision,
-        "kind": kind, "vocoder": voc, "steps": steps, "schedule": sched, "source": plan.source,
-        "denoiser": plan.denoiser, "batch_size": bs, "words": words, "sentences": sentences, "audio_s": audio_s,
-        "wall_s": summarize(walls), "rtf": rtf_summary(walls, audio_s), "stages_s": stages,
-        "denoiser_flops": executed, "gflops_achieved": gflops,
-        "fraction_of_peak": gflops / peak if gflops is not None and peak > 0 else None,
-    }
-
-
-def _breakdown(results, steps, default_sched, longest) -> list[dict]:
-    k = 2 if 2 in steps else steps[0]
-    out = []
-    for r in results:
-        if (r["kind"] == "end_to_end" and r["steps"] == k and r["schedule"] == default_sched[k]
-                and r["batch_size"] == 1 and r["words"] == longest):
-            wall = r["wall_s"]["median"]
-            out.append({"backend": r["backend"], "precision": r["precision"], "vocoder": r["vocoder"], "steps": k,
-                        "schedule": r["schedule"], "words": longest, "wall_s": wall, "stages_s": r["stages_s"],
-                        "fractions": {st: v / wall if wall > 0 else 0.0 for st, v in r["stages_s"].items()}})
-    return out

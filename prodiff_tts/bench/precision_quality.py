@@ -1,16 +1,17 @@
-"""Quality next to speed: what a lower precision (or, later, another backend) changes in a voice's output,
-measured against the reference output (torch, fp32) of the same texts, seeds and noise.
+"""Quality next to speed: what a lower precision or another backend changes in a voice's output, measured
+against the reference output (torch, fp32) of the same texts, seeds and noise.
 
 * ``mel_l1``: mean absolute difference of the natural-log mels over all frames of all sentences, frame by
-  frame: the noise is the same and the encoder and variance adaptor run in float32 in every precision, so the
-  durations and frames are the same (``misaligned`` counts sentences whose frame counts differ; they are
-  compared over their common frames). ``mel_l1_max``: that of the worst sentence.
+  frame: the noise is the same (the onnx backend's mels are synthesized from the torch path's noise,
+  :func:`prodiff_tts.bench.onnx_rows.quality_mels`) and the encoder and variance adaptor run in float32 in
+  every precision, so the durations and frames are the same (``misaligned`` counts sentences whose frame
+  counts differ; they are compared over their common frames). ``mel_l1_max``: that of the worst sentence.
 * ``gv_ratio``, ``ms_distance_db``: the over-smoothing measures of :mod:`prodiff_tts.bench.oversmoothing` with
   the candidate's mels as the generated set and the reference's as the recorded one (1 and 0 dB: unchanged;
   a GV ratio below 1 means the precision smooths the output).
 * ``wer`` / ``cer`` (with a recognizer, :func:`prodiff_tts.bench.asr.make_recognizer`): per vocoder, of the
-  end-to-end audio against the text after the recognizer's normalizer, for every precision including the
-  reference, so that a loss of intelligibility reads side by side.
+  end-to-end audio against the text after the recognizer's normalizer, for every (backend, precision)
+  including the reference, so that a loss of intelligibility reads side by side.
 """
 
 from __future__ import annotations

@@ -52,7 +52,8 @@ def check_targets(report: dict) -> list[dict]:
 
 def _targets(results: list[dict], report: dict) -> list[dict]:
     vocs = report["settings"]["vocoders"]
-    e2e_voc = "bundle" if "bundle" in vocs else (vocs[0] if vocs else None)
+    measured = [v for v in vocs if find_row(results, kind="end_to_end", vocoder=v)]  # a backend may lack some
+    e2e_voc = "bundle" if "bundle" in measured else (measured or vocs or [None])[0]
     words = max((r["words"] for r in results), default=None)
     sched2 = "searched" if find_row(results, steps=2, schedule="searched") else "uniform"
     threads = report["machine"]["threads"]
@@ -107,14 +108,23 @@ def _header(report: dict) -> list[str]:
     m, model = report["machine"], report["model"]
     p = model["parameters"]
     pr = model.get("preset")
+    ort = f", onnxruntime {m['onnxruntime']}" if m.get("onnxruntime") else ""
     source = (f"preset {pr['name']} with random weights (seed {pr['seed']}), {pr['frames_per_phoneme']} frames per "
               "phoneme" if pr else f"{model['bundle']} (voice {model['voice']})")
     lines = [
         f"prodiff-tts benchmark of {source}",
-        f"device {m['device']} ({m['device_name']}), torch {m['torch']}, {m['threads']} threads "
+        f"device {m['device']} ({m['device_name']}), torch {m['torch']}{ort}, {m['threads']} threads "
         f"({m['cpu_count']} cores, load average {m['load_avg_1m']:.2f} at start)" if m["load_avg_1m"] is not None
-        else f"device {m['device']} ({m['device_name']}), torch {m['torch']}, {m['threads']} threads",
+        else f"device {m['device']} ({m['device_name']}), torch {m['torch']}{ort}, {m['threads']} threads",
     ]
+    ox = model.get("onnx")
+    if ox:
+        cal = ox["calibration"]
+        lines.append(f"onnx backend: exported for {', '.join(map(str, ox['steps']))} step(s) (opset {ox['opset']}"
+                     + (f", int8 calibrated on {cal['texts']} texts ({cal['sentences']} sentences)" if cal else "")
+                     + f") in {ox['export_s']:.1f} s, untimed; schedules "
+                     + ", ".join(f"{k} steps {v}" for k, v in ox["schedules"].items())
+                     + f"; end-to-end vocoders: {', '.join(ox['vocoders']) or 'none'}")
     if pr:
         c = pr["parameters"]
         lines.append(f"acoustic model: {c['inference']:,} parameters ({_params(c['inference'])}) for inference: "

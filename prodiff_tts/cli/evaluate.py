@@ -33,10 +33,11 @@ def add_benchmark(sub: argparse._SubParsersAction) -> None:
                        description="RTF = synthesis wall time / duration of the audio produced, after warm-up, "
                                    "median and min-max of the repeats, on fixed English texts of 5 to 200 words; "
                                    "denoiser FLOPs and achieved GFLOP/s against a matmul peak, time to first audio, "
-                                   "a stage breakdown and PASS/MISS lines for the speed targets, per precision; "
-                                   "the quality of each precision against fp32's output. --preset measures a model "
-                                   "size with random weights instead of a voice. The --json schema is documented "
-                                   "in prodiff_tts/bench/benchmark.py; docs/speed.md has examples.")
+                                   "a stage breakdown and PASS/MISS lines for the speed targets, per backend "
+                                   "(torch, onnx) and precision; the quality of each against torch fp32's output. "
+                                   "--preset measures a model size with random weights instead of a voice. The "
+                                   "--json schema is documented in prodiff_tts/bench/benchmark.py; docs/speed.md "
+                                   "has examples.")
     add_voice_args(p)
     p.add_argument("--preset", choices=["demo", "ljspeech", "tiny"], default=None,
                    help="instead of a voice: the acoustic model at this preset with random weights (seeded by "
@@ -46,10 +47,14 @@ def add_benchmark(sub: argparse._SubParsersAction) -> None:
                    help="with --preset: frames of every phoneme (default 8)")
     p.add_argument("--steps", type=positive_int, nargs="+", default=None, metavar="K",
                    help="step counts (default: each of 1 2 4 8 the voice supports, plus the teacher's largest)")
-    p.add_argument("--precision", nargs="+", choices=["fp32", "bf16"], default=["fp32"], metavar="P",
-                   help="fp32 and/or bf16 (denoiser weights in bfloat16, a trained vocoder under bfloat16 "
-                        "autocast): rows per precision, and each precision's output scored against fp32's "
-                        "(default fp32)")
+    p.add_argument("--backends", nargs="+", choices=["torch", "onnx"], default=["torch"], metavar="B",
+                   help="torch and/or onnx (the voice exported to ONNX in a temporary directory, untimed, and run "
+                        "by onnxruntime; needs pip install 'prodiff-tts[onnx]'): rows per backend (default torch)")
+    p.add_argument("--precision", nargs="+", choices=["fp32", "bf16", "int8"], default=["fp32"], metavar="P",
+                   help="fp32; bf16 (torch only: denoiser weights in bfloat16, a trained vocoder under bfloat16 "
+                        "autocast); int8 (onnx only: int8 step graphs, calibrated at export): rows per backend "
+                        "and precision, each one's output scored against torch fp32's; a pair a backend lacks "
+                        "is skipped with a note (default fp32)")
     p.add_argument("--vocoders", nargs="+", default=None, metavar="NAME",
                    help="end-to-end vocoders (default: griffin-lim, and 'bundle' when the voice has one; with "
                         "--preset: griffin-lim istft)")
@@ -60,7 +65,8 @@ def add_benchmark(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=positive_int, default=8, help="sentences per call of the batched rows")
     p.add_argument("--repeats", type=positive_int, default=3)
     p.add_argument("--warmup", type=int, default=1, help="untimed runs before each measurement (default 1)")
-    p.add_argument("--threads", type=positive_int, default=2, help="torch threads (default 2)")
+    p.add_argument("--threads", type=positive_int, default=2,
+                   help="torch threads, and onnxruntime's intra-op threads (default 2)")
     p.add_argument("--max-words", type=positive_int, default=None, help="only the texts of at most this many words")
     p.add_argument("--seed", type=int, default=0, help="noise seed (and, with --preset, the random weights' seed)")
     p.add_argument("--device", default="cpu")
@@ -79,16 +85,18 @@ def _run_benchmark(args: argparse.Namespace) -> int:
         raise CLIError("--preset measures random weights instead of a voice: give it without --model/--voice")
     if args.frames_per_phoneme is not None and not args.preset:
         raise CLIError("--frames-per-phoneme needs --preset (a voice predicts its own durations)")
-    recognizer_check(args)
-    for precision in dict.fromkeys(args.precision):
-        warn_slow_precision(precision)
-    from ..bench.benchmark import BenchmarkSettings, RandomVoice, run_benchmark
+    from ..bench.benchmark import BenchmarkSettings, RandomVoice, backend_pairs, run_benchmark
     from ..bench.report import format_report, write_report
 
+    pairs, _ = backend_pairs(args.backends, args.precision)  # one line when no pair is left
+    recognizer_check(args)
+    if ("torch", "bf16") in pairs:
+        warn_slow_precision("bf16")
     settings = BenchmarkSettings(steps=args.steps, vocoders=args.vocoders, batch_size=args.batch_size,
                                  repeats=args.repeats, warmup=args.warmup, threads=args.threads,
                                  max_words=args.max_words, seed=args.seed, device=args.device,
-                                 precisions=args.precision, asr=args.asr, asr_model=args.asr_model)
+                                 precisions=args.precision, backends=args.backends, asr=args.asr,
+                                 asr_model=args.asr_model)
     source = (RandomVoice(args.preset, args.frames_per_phoneme or 8, seed=args.seed) if args.preset
               else voice_path(args))
     report = run_benchmark(source, settings, progress=progress)

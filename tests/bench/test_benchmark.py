@@ -176,7 +176,7 @@ def test_benchmark_command_writes_table_json_and_plot(student_bundle, tmp_path, 
     assert "2-step acoustic RTF <= 0.01" in stdout and "time to first audio" in stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = json.loads(out.read_text())
-    assert r["schema_version"] == 2 and r["kind"] == "benchmark"
+    assert r["schema_version"] == 3 and r["kind"] == "benchmark"
     assert r["settings"]["precisions"] == ["fp32"] and r["settings"]["backends"] == ["torch"]
     assert r["settings"]["frames_per_phoneme"] is None and r["model"]["preset"] is None
     assert r["quality"] == {"reference": {"backend": "torch", "precision": "fp32"}, "asr": None, "results": []}

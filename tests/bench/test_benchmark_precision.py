@@ -33,7 +33,7 @@ def test_rows_per_precision_carry_backend_and_precision(precision_report):
     from prodiff_tts.bench.texts import BENCHMARK_TEXTS
 
     r = precision_report
-    assert r["schema_version"] == 2
+    assert r["schema_version"] == 3
     assert r["settings"]["precisions"] == ["fp32", "bf16"] and r["settings"]["backends"] == ["torch"]
     assert isinstance(r["machine"]["native_bf16"], bool)
     rows = r["results"]
@@ -163,7 +163,7 @@ def test_preset_command_prints_the_parameter_count(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--preset", "tiny", "--model", "somewhere"], "--preset measures random weights"),
     (["--preset", "tiny", "--voice", "joe"], "--preset measures random weights"),
-    (["--precision", "int8"], "invalid choice: 'int8'"),
+    (["--precision", "fp16"], "invalid choice: 'fp16'"),
     (["--preset", "huge"], "invalid choice: 'huge'"),
     (["--frames-per-phoneme", "8"], "--frames-per-phoneme needs --preset"),
     (["--preset", "tiny", "--frames-per-phoneme", "0"], "expected a positive integer"),
