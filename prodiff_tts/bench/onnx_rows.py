@@ -101,7 +101,7 @@ class _Timed:
         """What :meth:`stream` vocodes, batch by batch: the frontend now, then ``OnnxVoice.acoustic`` per batch
         with the seeds and speeds ``OnnxVoice.stream`` gives it."""
         self._check(steps, schedule)
-        units = self.voice._script(text, 1.0, None, stage_timer).units  # the stream's own frontend call
+        units = self.voice.script(text, 1.0, None, stage_timer).units  # the stream's own frontend call
 
         def batches():
             for start in range(0, len(units), batch_size):
@@ -203,7 +203,7 @@ def quality_mels(voice: OnnxVoice, texts: dict[int, str], steps: int, seed: int)
     out = {}
     for words, text in texts.items():
         mels = []
-        for i, unit in enumerate(voice._script(text, 1.0, None, None).units):
+        for i, unit in enumerate(voice.script(text).units):
             cond, _, _, _ = voice.condition([unit.ids], [unit.speed])
             gen = torch.Generator(device="cpu").manual_seed(seed + i)
             noise = torch.randn((1, voice.manifest.n_mels, cond.shape[-1]), generator=gen).numpy()

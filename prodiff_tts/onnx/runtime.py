@@ -249,7 +249,9 @@ class OnnxVoice:
 
     # --- text to speech ------------------------------------------------------------------------------------
 
-    def _script(self, text: str, speed: float, ssml: bool | None, stage_timer: StageTimer | None) -> Script:
+    def script(self, text: str, speed: float = 1.0, ssml: bool | None = None,
+               stage_timer: StageTimer | None = None) -> Script:
+        """The text frontend's part of a call: sentences (phoneme ids, speed) and the silences between them."""
         from ..text import UnspeakableTextError
 
         with self._text_lock, stage(stage_timer, "frontend"), warnings.catch_warnings(record=True) as caught:
@@ -274,7 +276,7 @@ class OnnxVoice:
         _positive_int(batch_size, "batch_size")
         if ssml is not None and not isinstance(ssml, bool):
             raise ValueError(f"ssml must be True, False or None (auto), got {ssml!r}")
-        return self._pieces(self._script(text, speed, ssml, stage_timer), steps, seed, batch_size, stage_timer)
+        return self._pieces(self.script(text, speed, ssml, stage_timer), steps, seed, batch_size, stage_timer)
 
     def _pieces(self, script: Script, steps: int, seed: int, batch_size: int,
                 stage_timer: StageTimer | None) -> Iterator[np.ndarray]:
