@@ -27,11 +27,15 @@ COLUMNS = ("wer", "cer", "frechet_whisper", "gv_ratio", "ms_distance_db", "f0_rm
 
 
 def generator_steps(ckpt: Path) -> int:
-    """Generator steps of a checkpoint: one optimizer step per batch before the GAN phase, two after it."""
+    """Generator steps of a checkpoint: one optimizer step per batch before the GAN phase (or without
+    discriminators), two after it."""
     c = torch.load(str(ckpt), map_location="cpu", weights_only=True)
-    mel_only = int(c["hyper_parameters"].get("mel_only_steps", 0))
+    hp = c["hyper_parameters"]
+    mel_only = int(hp.get("mel_only_steps", 0))
     g = int(c["global_step"])
-    return g if g <= mel_only else mel_only + (g - mel_only) // 2
+    if not hp.get("discriminators") or g <= mel_only:
+        return g
+    return mel_only + (g - mel_only) // 2
 
 
 def score(spec: str, data: Path, items: int, threads: int) -> dict:
