@@ -7,7 +7,7 @@
 # exp/distill_adv_wADV_WEIGHT/k2/table.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-adv="${1:-0.2}"
+adv="${1:-0.02}"
 common=(experiment=demo "data.dir=$here/data/prepared" distill.start_steps=4 distill.steps_per_round=800
   trainer.threads=1)
 tts distill --teacher "$here/exp/teacher/checkpoints/last.ckpt" "${common[@]}" distill.final_steps=1 \
