@@ -12,18 +12,10 @@ from prodiff_tts.cli.common import override_value
 from prodiff_tts.cli.main import COMMANDS
 from prodiff_tts.cli.train import distill_overrides, search_overrides
 
-SUBCOMMANDS = ["prepare", "train", "distill", "search", "export", "export-onnx", "generate-mels", "synthesize", "serve", "voices",
-               "benchmark", "evaluate", "evaluate-vocoder"]
+from cli_checks import one_line_error
 
-
-def one_line_error(capsys, code: int, *fragments: str) -> str:
-    err = capsys.readouterr().err
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and " error: " in lines[0] and "Traceback" not in err, err
-    for f in fragments:
-        assert f in lines[0], lines[0]
-    return lines[0]
+SUBCOMMANDS = ["prepare", "train", "distill", "search", "export", "export-onnx", "generate-mels", "synthesize", "serve",
+               "voices", "benchmark", "evaluate", "evaluate-vocoder"]
 
 
 def test_every_subcommand_has_a_working_help(capsys):

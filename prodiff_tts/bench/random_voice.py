@@ -5,7 +5,7 @@ acoustic model at ``AcousticConfig.<preset>()`` with seeded random weights, the 
 as its vocabulary (:meth:`Vocab.default`), a teacher denoiser serving the step counts asked for with uniform
 timesteps (no searched schedule), no vocoder of its own, the audio config and diffusion schedule of the
 packaged Hydra defaults (``configs/audio/default.yaml``, ``configs/diffusion/continuous.yaml``: one source),
-and placeholder mel statistics (mean 0, std 1: the model's output is unit-scale log-mel).
+and neutral mel statistics (mean 0, std 1: the model's output is read as unit-scale log-mel).
 
 Layers the model initialises to zero (the denoiser's output projection, so that an untrained denoiser starts
 from x0 = 0) get random weights too: the output then depends on every weight, which is what a comparison of

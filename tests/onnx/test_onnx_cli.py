@@ -10,14 +10,7 @@ pytest.importorskip("onnxruntime")
 from prodiff_tts.cli import main  # noqa: E402
 from prodiff_tts.onnx.manifest import read_manifest  # noqa: E402
 
-
-def one_line_error(capsys, code: int, *fragments: str) -> None:
-    err = capsys.readouterr().err
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and " error: " in lines[0] and "Traceback" not in err, err
-    for f in fragments:
-        assert f in lines[0], lines[0]
+from cli_checks import one_line_error  # noqa: E402
 
 
 def test_export_and_export_again(onnx_bundle, tmp_path, capsys):
