@@ -32,6 +32,7 @@ from .metrics import (
     mel_l1,
     mel_l1_dtw,
 )
+from .naturalness import mean_scores, no_scores
 from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
 
@@ -191,7 +192,8 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                     steps: Sequence[int] | None = None, schedules: Sequence[str] = ("uniform", "searched"),
                     vocoder: str | None = None, asr: str | None = None, seed: int = 0, device: str = "cpu",
                     keep_mels: int = 0, progress=None, vocoders: Sequence[str | None] | None = None,
-                    asr_model: str | None = None, denoisers: Sequence[str | None] | None = None) -> dict:
+                    asr_model: str | None = None, denoisers: Sequence[str | None] | None = None,
+                    mos: str | None = None) -> dict:
     """Scores a voice bundle on held-out utterances of a prepared corpus; returns a JSON-able report.
 
     ``denoisers`` (default ``[None]``, the voice's own choice per step count): a grid, e.g. ``[None,
@@ -199,18 +201,21 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
     (:meth:`Synthesizer.plan`).
 
     ``vocoders`` (default ``[vocoder]``): every plan's mels go through each of them (one row per pair). ``asr``:
-    None, "whisper" or "pocketsphinx" (``asr_model``: a faster-whisper model directory).
+    None, "whisper" or "pocketsphinx" (``asr_model``: a faster-whisper model directory). ``mos`` ("dnsmos"):
+    reference-free quality prediction of every output and of the recordings (:mod:`.naturalness`).
 
     ``schema_version`` 2::
 
         {"schema_version": 2, "kind": "evaluate", "created", "bundle", "data", "split", "items", "vocoder",
          "seed", "torch", "threads", "teacher_reference": {"denoiser", "steps"} | null,
          "asr": {"engine", "version", "recordings": {"wer", "cer"} | null} | null,
+         "mos": {"engine", "version", "recordings": {"dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808"}} | null,
          "results": [{"steps", "schedule", "source", "denoiser", "vocoder", "distilled", "items", "mel_l1_dtw",
                       "mcd_db", "f0_rmse_hz", "vuv_error", "l1_to_teacher_dtw", "teacher_forced_mel_l1", "wer", "cer",
                       "gv_ratio", "ms_distance_db", "frechet_mel", "frechet_whisper", "gv_per_band", "ms_per_band",
+                      "dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808",
                       "per_item": [{"id", "frames", "reference_frames", "mel_l1_dtw", "mcd_db", "f0_rmse_hz",
-                                    "vuv_error", "l1_to_teacher_dtw", "transcript"}]}],
+                                    "vuv_error", "l1_to_teacher_dtw", "transcript", "dnsmos"}]}],
          "recordings": [{"id", "text", "transcript"}], "notes": [str]}
 
     GV ratio, modulation-spectrum distance and the Fréchet distances compare the set of generated utterances
@@ -288,6 +293,11 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
         recognizer = make_recognizer(asr, asr_model, threads=torch.get_num_threads())
         asr_info = {"engine": recognizer.name, "version": recognizer.version, "recordings": None}
     embed = getattr(recognizer, "embed", None)
+    predictor = None
+    if mos:
+        from .naturalness import make_mos_predictor
+
+        predictor = make_mos_predictor(mos, threads=torch.get_num_threads())
 
     def transcribe(wav: np.ndarray) -> str:
         return recognizer.normalize(recognizer.transcribe(wav, audio.sample_rate)) if recognizer else ""
@@ -337,6 +347,8 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                 if recognizer:
                     row["transcript"] = transcribe(wav)
                     hyps.append(row["transcript"])
+                if predictor:
+                    row["dnsmos"] = predictor.score(wav, audio.sample_rate)
                 if embed:
                     emb.append(embed(wav, audio.sample_rate))
                 with torch.no_grad():
@@ -357,10 +369,17 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                 "frechet_mel": frechet_distance(*frame_statistics(heard), *real_frames),
                 "frechet_whisper": embedding_frechet(emb, recorded_emb) if embed and recorded_emb else None,
                 "gv_per_band": gv_bands.tolist(), "ms_per_band": ms_bands.tolist(),
+                **(mean_scores(r.get("dnsmos") for r in per_item) if predictor else no_scores()),
                 "per_item": per_item,
             })
 
     recordings = [{"id": r["id"], "text": r["text"], "transcript": None} for r in refs]
+    mos_info = None
+    if predictor:
+        say("quality prediction of the recordings")
+        found = [w for w in recorded_wavs if w is not None]
+        mos_info = {"engine": predictor.name, "version": predictor.version,
+                    "recordings": mean_scores(predictor.score(w, audio.sample_rate) for w in found) if found else None}
     if recognizer:
         say("recognizing the recordings")
         ok = []
@@ -382,7 +401,8 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "bundle": str(bundle), "data": str(data_dir), "split": split, "items": len(refs),
         "vocoder": synth.vocoder_name, "vocoders": [s_.vocoder_name for s_ in by_vocoder.values()], "seed": seed, "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "teacher_reference": teacher_ref, "asr": asr_info, "results": results, "recordings": recordings,
+        "teacher_reference": teacher_ref, "asr": asr_info, "mos": mos_info, "results": results,
+        "recordings": recordings,
         "notes": notes,
     }
     if keep_mels:
@@ -406,42 +426,3 @@ class _EvalPlan:
 
     def distilled(self, synth) -> bool:
         return any(e.distilled for e in synth.config.denoisers if e.name == self.plan.denoiser)
-
-
-def _fmt(v, spec: str) -> str:
-    return "n/a" if v is None else format(v, spec)
-
-
-def format_evaluation(report: dict) -> str:
-    """Markdown table of :func:`evaluate_bundle`'s report."""
-    asr = report["asr"]
-    lines = [
-        f"{report['items']} '{report['split']}' utterances of {report['data']}; voice {report['bundle']}; "
-        f"free-running (predicted durations, seed {report['seed']} + item index), DTW-aligned to the recording",
-        "| steps | schedule | denoiser | vocoder | log-mel L1 (DTW) | MCD dB | F0 RMSE Hz | V/UV error "
-        "| L1 to teacher | teacher-forced L1 | GV ratio | MS dist dB | Fréchet mel | Fréchet Whisper |"
-        + (" WER | CER |" if asr else ""),
-        "|---" * (14 + (2 if asr else 0)) + "|",
-    ]
-    for r in report["results"]:
-        sched = r["schedule"] if r["schedule"] == r["source"] else f"{r['schedule']} -> {r['source']}"
-        line = (f"| {r['steps']} | {sched} | {r['denoiser']} | {r.get('vocoder', report['vocoder'])} | "
-                f"{_fmt(r['mel_l1_dtw'], '.4f')} | {_fmt(r['mcd_db'], '.3f')} | {_fmt(r['f0_rmse_hz'], '.1f')} | "
-                f"{_fmt(r['vuv_error'], '.3f')} | {_fmt(r['l1_to_teacher_dtw'], '.4f')} | "
-                f"{_fmt(r['teacher_forced_mel_l1'], '.4f')} | {_fmt(r.get('gv_ratio'), '.3f')} | "
-                f"{_fmt(r.get('ms_distance_db'), '.2f')} | {_fmt(r.get('frechet_mel'), '.2f')} | "
-                f"{_fmt(r.get('frechet_whisper'), '.2f')} |")
-        if asr:
-            line += f" {_fmt(r['wer'], '.3f')} | {_fmt(r['cer'], '.3f')} |"
-        lines.append(line)
-    tr = report["teacher_reference"]
-    if tr:
-        lines.append(f"L1 to teacher: log-mel L1 (DTW) to the {tr['denoiser']} at {tr['steps']} steps, same text and seed")
-    lines.append("GV ratio (1 = as varied as the recordings; lower = over-smoothed), modulation-spectrum distance and "
-                 "Fréchet distances: the set of vocoded utterances against the set of recordings (0 = same)")
-    if asr:
-        rec = asr["recordings"]
-        ceiling = f"WER {rec['wer']:.3f}, CER {rec['cer']:.3f}" if rec else "n/a"
-        lines.append(f"ASR {asr['engine']} {asr['version'] or ''}: on the recordings themselves (ceiling) {ceiling}")
-    lines += [f"note: {n}" for n in report["notes"]]
-    return "\n".join(lines)

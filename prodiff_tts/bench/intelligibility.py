@@ -10,7 +10,12 @@ Report (``schema_version`` 2)::
      "threads", "asr": {"engine", "version"}, "reference": {"data", "split", "items"} | null, "texts": int,
      "results": [{"steps", "schedule", "source", "denoiser", "vocoder", "wer", "cer", "gv_ratio",
                   "ms_distance_db", "frechet_mel", "frechet_whisper", "gv_per_band", "ms_per_band",
-                  "per_item": [{"text", "normalized", "transcript"}]}], "notes": [str]}
+                  "dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808",
+                  "per_item": [{"text", "normalized", "transcript", "dnsmos"}]}],
+     "mos": {"engine", "version", "recordings": {...} | null} | null, "notes": [str]}
+
+With ``mos`` ("dnsmos"), every rendition also gets DNSMOS's reference-free scores (:mod:`.naturalness`): the
+one measure here that compares two voices on the same sentences without recordings of either.
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ def read_texts(path: str | Path) -> list[str]:
     return texts
 
 
-def reference_set(data_dir: str | Path, split: str, items: int | None, sample_rate: int, embed=None):
-    """Log-mels (as prepared) and, with ``embed``, Whisper-encoder frames of a corpus split's recordings."""
+def reference_set(data_dir: str | Path, split: str, items: int | None, sample_rate: int, embed=None, mos=None):
+    """Log-mels (as prepared), with ``embed`` Whisper-encoder frames, and with ``mos`` the mean predicted
+    quality of a corpus split's recordings."""
     from ..data.dataset import read_manifest
     from ..data.features import load_features
     from .evaluate import _recording
@@ -47,11 +53,16 @@ def reference_set(data_dir: str | Path, split: str, items: int | None, sample_ra
         raise ValueError(f"no '{split}' items in {data_dir}/manifest.jsonl")
     records = records[: len(records) if items is None else items]
     mels = [load_features(data_dir / r["feature"]).mel for r in records]
-    emb = None
-    if embed is not None:
-        wavs = [_recording(r, sample_rate) for r in records]
-        emb = [embed(w, sample_rate) for w in wavs if w is not None] or None
-    return mels, emb
+    emb = quality = None
+    if embed is not None or mos is not None:
+        wavs = [w for w in (_recording(r, sample_rate) for r in records) if w is not None]
+        if embed is not None:
+            emb = [embed(w, sample_rate) for w in wavs] or None
+        if mos is not None and wavs:
+            from .naturalness import mean_scores
+
+            quality = mean_scores(mos.score(w, sample_rate) for w in wavs)
+    return mels, emb, quality
 
 
 def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int] | None = None,
@@ -59,7 +70,7 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                    seed: int = 0, device: str = "cpu", asr: str = "whisper", asr_model: str | None = None,
                    reference_data: str | Path | None = None, reference_split: str = "test",
                    reference_items: int | None = None, progress: Callable[[str], None] | None = None,
-                   denoisers: Sequence[str | None] | None = None) -> dict:
+                   denoisers: Sequence[str | None] | None = None, mos: str | None = None) -> dict:
     """WER/CER of the recognizer on the voice's renditions of ``texts``, per step count, denoiser (``None``: the
     voice's choice; "teacher": the undistilled teacher at that step count), schedule and vocoder;
     with ``reference_data`` (a prepared corpus) also GV ratio, modulation-spectrum distance and Fréchet
@@ -72,6 +83,7 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
     from .benchmark import default_steps
     from .evaluate import same_plan_note
     from .metrics import frame_statistics, frechet_distance
+    from .naturalness import make_mos_predictor, mean_scores, no_scores
     from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
     say = progress or (lambda msg: None)
@@ -79,12 +91,13 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
     vocoders = list(dict.fromkeys(vocoders or [None]))
     synths = [Synthesizer.from_pretrained(bundle, device=device, vocoder=v) for v in vocoders]
     synth = synths[0]
+    predictor = make_mos_predictor(mos, threads=torch.get_num_threads()) if mos else None
     embed = getattr(recognizer, "embed", None)
-    ref_mels = ref_emb = None
+    ref_mels = ref_emb = ref_quality = None
     if reference_data is not None:
         say(f"reference set: the '{reference_split}' recordings of {reference_data}")
-        ref_mels, ref_emb = reference_set(reference_data, reference_split, reference_items, synth.audio.sample_rate,
-                                          embed)
+        ref_mels, ref_emb, ref_quality = reference_set(reference_data, reference_split, reference_items,
+                                                       synth.audio.sample_rate, embed, predictor)
     reanalyse = MelSpectrogram(synth.audio)
     notes: list[str] = []
     plans = []
@@ -103,11 +116,12 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
         mels = [synth.mel_batch([t], steps=k, seed=seed + i, schedule=schedule, denoiser=plan.denoiser)[0]
                 for i, t in enumerate(texts)]
         for vsynth in synths:
-            hyps, heard, emb = [], [], []
+            hyps, heard, emb, quality = [], [], [], []
             for mel in mels:
                 wav = vsynth.vocode([mel])[0]
                 sr = vsynth.audio.sample_rate
                 hyps.append(recognizer.normalize(recognizer.transcribe(wav, sr)))
+                quality.append(predictor.score(wav, sr) if predictor else None)
                 if ref_mels is not None:
                     with torch.no_grad():
                         heard.append(reanalyse(torch.from_numpy(np.asarray(wav, dtype=np.float32))[None])[0].numpy())
@@ -119,7 +133,9 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                 "wer": error_rate(normalized, hyps, "word"), "cer": error_rate(normalized, hyps, "char"),
                 "gv_ratio": None, "ms_distance_db": None, "frechet_mel": None, "frechet_whisper": None,
                 "gv_per_band": None, "ms_per_band": None,
-                "per_item": [{"text": t, "normalized": n, "transcript": h} for t, n, h in zip(texts, normalized, hyps)],
+                **(mean_scores(quality) if predictor else no_scores()),
+                "per_item": [{"text": t, "normalized": n, "transcript": h, "dnsmos": q}
+                             for t, n, h, q in zip(texts, normalized, hyps, quality)],
             }
             if ref_mels is not None:
                 gv, gv_bands = gv_ratio(heard, ref_mels)
@@ -139,19 +155,24 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
         "reference": None if reference_data is None else {"data": str(reference_data), "split": reference_split,
                                                           "items": len(ref_mels)},
         "texts": len(texts), "results": results, "notes": notes,
+        "mos": None if predictor is None else {"engine": predictor.name, "version": predictor.version,
+                                               "recordings": ref_quality},
     }
 
 
 def format_intelligibility(report: dict) -> str:
-    from .evaluate import _fmt
+    from .evaluate_table import fmt
+    from .naturalness import mos_ceiling_line, mos_cells
 
-    ref = report.get("reference")
+    ref, mos = report.get("reference"), report.get("mos")
     head = (f"{report['texts']} texts, voice {report['bundle']}; synthesized as `tts synthesize` does (seed "
             f"{report['seed']} + index), transcribed by {report['asr']['engine']} {report['asr']['version']}"
             + (f"; reference set: {ref['items']} '{ref['split']}' recordings of {ref['data']}" if ref else "")
             + "\n| steps | schedule | denoiser | vocoder | WER | CER | GV ratio | MS dist dB | Fréchet mel "
-              "| Fréchet Whisper |\n|---|---|---|---|---|---|---|---|---|---|")
+              "| Fréchet Whisper |" + (" DNSMOS OVRL | SIG | P.808 |" if mos else "")
+            + "\n" + "|---" * (10 + (3 if mos else 0)) + "|")
     rows = [f"| {r['steps']} | {r['schedule']} | {r['denoiser']} | {r['vocoder']} | {r['wer']:.3f} | {r['cer']:.3f} "
-            f"| {_fmt(r['gv_ratio'], '.3f')} | {_fmt(r['ms_distance_db'], '.2f')} | {_fmt(r['frechet_mel'], '.2f')} "
-            f"| {_fmt(r['frechet_whisper'], '.2f')} |" for r in report["results"]]
-    return "\n".join([head, *rows, *(f"note: {n}" for n in report["notes"])])
+            f"| {fmt(r['gv_ratio'], '.3f')} | {fmt(r['ms_distance_db'], '.2f')} | {fmt(r['frechet_mel'], '.2f')} "
+            f"| {fmt(r['frechet_whisper'], '.2f')} |" + (mos_cells(r) if mos else "") for r in report["results"]]
+    tail = [mos_ceiling_line(mos)] if mos else []
+    return "\n".join([head, *rows, *tail, *(f"note: {n}" for n in report["notes"])])

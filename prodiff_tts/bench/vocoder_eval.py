@@ -18,10 +18,12 @@ Report (``schema_version`` 2)::
     {"schema_version": 2, "kind": "evaluate-vocoder", "created", "data", "split", "items", "audio",
      "machine": {"cpu", "platform", "python", "torch", "threads"},
      "asr": {"engine", "version", "recordings": {"wer", "cer"}} | null,
+     "mos": {"engine", "version", "recordings": {"dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808"}} | null,
      "results": [{"vocoder", "name", "parameters", "items", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error",
-                  "gv_ratio", "ms_distance_db", "wer", "cer", "frechet_whisper",
+                  "gv_ratio", "ms_distance_db", "wer", "cer", "frechet_whisper", "dnsmos_ovrl", "dnsmos_sig",
+                  "dnsmos_bak", "dnsmos_p808",
                   "audio_seconds", "vocode_seconds", "rtf" (null for oracle rows),
-                  "per_item": [{"id", "frames", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error", "seconds",
+                  "per_item": [{"id", "frames", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error", "seconds", "dnsmos",
                                 "vocode_seconds"}]}],
      "notes": [str]}
 """
@@ -41,6 +43,7 @@ import torch
 
 from .evaluate import _nanmean
 from .metrics import f0_errors, mcd, mel_l1
+from .naturalness import mos_ceiling_line, mos_cells
 from .timing import device_name
 
 SCHEMA_VERSION = 2
@@ -110,10 +113,12 @@ def _references(data_dir: Path, records: list[dict], audio: Any, loudness_dbfs: 
 
 
 def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Reference], torch.Tensor],
-           refs: list[_Reference], audio: Any, with_f0: bool, timed: bool = True, recognizer=None) -> dict:
+           refs: list[_Reference], audio: Any, with_f0: bool, timed: bool = True, recognizer=None,
+           mos=None) -> dict:
     """Scores of the waveforms ``synthesize(ref)`` against each reference mel (and F0)."""
     from ..audio import MelSpectrogram, extract_f0
     from .metrics import error_rate
+    from .naturalness import mean_scores, no_scores
     from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
     mel_fn = MelSpectrogram(audio)
@@ -135,6 +140,8 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
         if with_f0 and ref.f0 is not None:
             row["f0_rmse_hz"], row["vuv_error"] = f0_errors(ref.f0, extract_f0(wav_np, audio))
         row["_mel"] = out_mel
+        if mos is not None:
+            row["dnsmos"] = mos.score(wav_np, audio.sample_rate)
         if recognizer is not None:
             row["transcript"] = recognizer.normalize(recognizer.transcribe(wav_np, audio.sample_rate))
             if hasattr(recognizer, "embed") and ref.embedding is not None:
@@ -160,14 +167,16 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
         "items": len(per_item), **{m: _nanmean([r[m] for r in per_item])
                                    for m in ("mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error")},
         "gv_ratio": gv, "ms_distance_db": ms, **asr_scores,
+        **(mean_scores(r.get("dnsmos") for r in per_item) if mos is not None else no_scores()),
         "audio_seconds": audio_s, "vocode_seconds": voc_s, "rtf": None if voc_s is None else voc_s / max(audio_s, 1e-9),
         "per_item": per_item,
     }
 
 
-def _score_vocoder(spec: str, model, refs: list[_Reference], audio: Any, with_f0: bool, recognizer=None) -> dict:
+def _score_vocoder(spec: str, model, refs: list[_Reference], audio: Any, with_f0: bool, recognizer=None,
+                   mos=None) -> dict:
     return _score(spec, model.name, sum(p.numel() for p in model.parameters()),
-                  lambda ref: model(torch.from_numpy(ref.mel)), refs, audio, with_f0, recognizer=recognizer)
+                  lambda ref: model(torch.from_numpy(ref.mel)), refs, audio, with_f0, recognizer=recognizer, mos=mos)
 
 
 def _oracle_rows(vocoders: Sequence[str], models: list, refs: list[_Reference], audio: Any, with_f0: bool,
@@ -204,10 +213,11 @@ def _oracle_rows(vocoders: Sequence[str], models: list, refs: list[_Reference], 
 def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str = "test", items: int | None = 20,
                       threads: int | None = None, f0: bool = True, griffin_lim_iters: int | None = None,
                       oracles: bool = False, progress: Callable[[str], None] | None = None,
-                      asr: str | None = None, asr_model: str | None = None) -> dict:
+                      asr: str | None = None, asr_model: str | None = None, mos: str | None = None) -> dict:
     """Resynthesis scores of each vocoder (``"griffin-lim"`` or the path of a saved vocoder) on the first
     ``items`` utterances of ``split`` of a ``tts prepare`` directory; see the module docstring for the report.
-    ``threads`` fixes torch's thread count for the run (restored afterwards)."""
+    ``threads`` fixes torch's thread count for the run (restored afterwards). ``mos`` ("dnsmos"): the
+    reference-free quality prediction of every output and of the recordings (:mod:`.naturalness`)."""
     import datetime as _dt
 
     from ..audio import AudioConfig
@@ -232,6 +242,11 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
         from .asr import make_recognizer
 
         recognizer = make_recognizer(asr, asr_model, threads=threads or torch.get_num_threads())
+    predictor = None
+    if mos:
+        from .naturalness import make_mos_predictor
+
+        predictor = make_mos_predictor(mos, threads=threads or torch.get_num_threads())
 
     previous = torch.get_num_threads()
     if threads is not None:
@@ -258,10 +273,19 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
             asr_info = {"engine": recognizer.name, "version": recognizer.version,
                         "recordings": {"wer": error_rate(texts, hyps, "word"), "cer": error_rate(texts, hyps, "char"),
                                        "items": len(hyps)} if hyps else None}
+        mos_info = None
+        if predictor is not None:
+            from .evaluate import _recording
+            from .naturalness import mean_scores
+
+            say("quality prediction of the recordings")
+            wavs = [w for w in (_recording(rec, audio.sample_rate) for rec in records) if w is not None]
+            mos_info = {"engine": predictor.name, "version": predictor.version,
+                        "recordings": mean_scores(predictor.score(w, audio.sample_rate) for w in wavs) if wavs else None}
         results = []
         for spec, model in zip(vocoders, models):
             say(f"vocoder {spec}")
-            results.append(_score_vocoder(spec, model, refs, audio, f0, recognizer))
+            results.append(_score_vocoder(spec, model, refs, audio, f0, recognizer, predictor))
         if oracles:
             results += _oracle_rows(vocoders, models, refs, audio, f0, griffin_lim_iters, say)
         n_threads = torch.get_num_threads()
@@ -273,7 +297,7 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
         "data": str(data_dir), "split": split, "items": len(refs), "audio": audio.to_dict(),
         "machine": {"cpu": device_name("cpu"), "platform": platform.platform(), "python": platform.python_version(),
                     "torch": torch.__version__, "threads": n_threads},
-        "asr": asr_info, "results": results, "notes": notes,
+        "asr": asr_info, "mos": mos_info, "results": results, "notes": notes,
     }
 
 
@@ -289,20 +313,23 @@ def format_vocoder_evaluation(report: dict) -> str:
         (f"resynthesis of {report['items']} '{report['split']}' recordings of {report['data']} (their log-mel -> "
          "vocoder -> log-mel, frame-aligned); CPU RTF = vocoding time / audio duration"),
         f"| vocoder | items | log-mel L1 | MCD dB | F0 RMSE Hz | V/UV error | GV ratio | MS dist dB | WER | CER "
-        f"| Fréchet Whisper | RTF ({threads}) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| Fréchet Whisper | RTF ({threads}) |" + (" DNSMOS OVRL | SIG | P.808 |" if report.get("mos") else ""),
+        "|---" * (12 + (3 if report.get("mos") else 0)) + "|",
     ]
     for r in report["results"]:
         lines.append(f"| {r['vocoder']} ({r['name']}) | {r['items']} | {_fmt(r['mel_l1'], '.4f')} | "
                      f"{_fmt(r['mcd_db'], '.3f')} | {_fmt(r['f0_rmse_hz'], '.1f')} | {_fmt(r['vuv_error'], '.3f')} | "
                      f"{_fmt(r.get('gv_ratio'), '.3f')} | {_fmt(r.get('ms_distance_db'), '.2f')} | "
                      f"{_fmt(r.get('wer'), '.3f')} | {_fmt(r.get('cer'), '.3f')} | "
-                     f"{_fmt(r.get('frechet_whisper'), '.2f')} | {_fmt(r['rtf'], '.4f')} |")
+                     f"{_fmt(r.get('frechet_whisper'), '.2f')} | {_fmt(r['rtf'], '.4f')} |"
+                     + (mos_cells(r) if report.get("mos") else ""))
     asr = report.get("asr")
     if asr and asr.get("recordings"):
         rec = asr["recordings"]
         lines.append(f"ASR {asr['engine']} {asr['version']}: on the recordings themselves WER {rec['wer']:.3f}, "
                      f"CER {rec['cer']:.3f}")
+    if report.get("mos"):
+        lines.append(mos_ceiling_line(report["mos"]))
     lines.append(f"{m['cpu']}, {threads}, torch {m['torch']}")
     lines += [f"note: {n}" for n in report["notes"]]
     return "\n".join(lines)

@@ -143,6 +143,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
                         "'eval'; also gives the Whisper-embedding Fréchet) or pocketsphinx (extra 'asr')")
     p.add_argument("--asr-model", default=None, metavar="DIR",
                    help="a faster-whisper model directory for --asr whisper (default: the bundled tiny.en)")
+    p.add_argument("--mos", nargs="?", const="dnsmos", default=None, choices=["dnsmos"], help=MOS_HELP)
     p.add_argument("--bands-plot", type=Path, default=None, metavar="PATH.png",
                    help="per-band GV ratio and modulation-spectrum distance of every row")
     p.add_argument("--alignments", type=Path, default=None, metavar="DIR",
@@ -156,14 +157,22 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_evaluate)
 
 
+MOS_HELP = ("reference-free quality prediction of every output and of the recordings: dnsmos (DNSMOS P.835 "
+            "OVRL/SIG/BAK and P.808, extra 'eval'; a signal-quality predictor, not a TTS naturalness MOS)")
+
+
 def recognizer_check(args: argparse.Namespace) -> None:
-    """Fail early, in one line, when the recognizer asked for cannot be loaded."""
+    """Fail early, in one line, when the recognizer or quality predictor asked for cannot be loaded."""
     if args.asr_model is not None and args.asr != "whisper":
         raise CLIError("--asr-model needs --asr whisper")
     if args.asr:
         from ..bench.asr import make_recognizer
 
         make_recognizer(args.asr, args.asr_model, threads=1)
+    if getattr(args, "mos", None):
+        from ..bench.naturalness import make_mos_predictor
+
+        make_mos_predictor(args.mos, threads=1)
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
@@ -180,13 +189,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from ..bench.report import write_report
-    from ..bench.evaluate import evaluate_bundle, format_evaluation
+    from ..bench.evaluate import evaluate_bundle
+    from ..bench.evaluate_table import format_evaluation
 
     torch.set_num_threads(args.threads)
     report = evaluate_bundle(voice_path(args), args.data, split=args.split, items=args.items,
                              steps=args.steps, schedules=args.schedules, vocoders=args.vocoder, asr=args.asr,
                              asr_model=args.asr_model, seed=args.seed, device=args.device,
-                             denoisers=_denoisers(args),
+                             denoisers=_denoisers(args), mos=args.mos,
                              keep_mels=3 if args.plot else 0, progress=progress)
     mels = report.pop("_mels", None)
     if args.alignments is not None:
@@ -253,7 +263,7 @@ def _run_evaluate_texts(args: argparse.Namespace) -> int:
                             schedules=args.schedules, vocoders=args.vocoder, seed=args.seed, device=args.device,
                             asr=args.asr, asr_model=args.asr_model, reference_data=args.data,
                             reference_split=args.split, reference_items=args.items, progress=progress,
-                            denoisers=_denoisers(args))
+                            denoisers=_denoisers(args), mos=args.mos)
     print(format_intelligibility(report))
     _write_bands_plot(args.bands_plot, report["results"])
     if args.json:
@@ -277,6 +287,7 @@ def add_evaluate_vocoder(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--asr", nargs="?", const="whisper", default=None, choices=["whisper", "pocketsphinx"],
                    help="also WER/CER of the resynthesized speech (and, for whisper, the Whisper-embedding Fréchet)")
     p.add_argument("--asr-model", default=None, metavar="DIR", help="a faster-whisper model directory")
+    p.add_argument("--mos", nargs="?", const="dnsmos", default=None, choices=["dnsmos"], help=MOS_HELP)
     p.add_argument("--oracles", action="store_true",
                    help="also split the error into magnitude and phase: rows that put the recording's own phase "
                         "under Griffin-Lim's (and each trained iSTFT vocoder's) magnitude, and Griffin-Lim's phase "
@@ -292,9 +303,11 @@ def _run_evaluate_vocoder(args: argparse.Namespace) -> int:
     from ..bench.report import write_report
     from ..bench.vocoder_eval import evaluate_vocoders, format_vocoder_evaluation
 
+    recognizer_check(args)
     # unknown names and unloadable weights raise ValueError (one line, exit 2) before any scoring
     report = evaluate_vocoders(args.data, args.vocoders, split=args.split, items=args.items, threads=args.threads,
-                               oracles=args.oracles, progress=progress, asr=args.asr, asr_model=args.asr_model)
+                               oracles=args.oracles, progress=progress, asr=args.asr, asr_model=args.asr_model,
+                               mos=args.mos)
     print(format_vocoder_evaluation(report))
     if args.json:
         write_report(args.json, report)
