@@ -254,4 +254,16 @@ def export_onnx(bundle: str | Path, out_dir: str | Path, steps: Sequence[int] = 
         from .quantize import quantize_voice
 
         manifest = quantize_voice(out_dir, calibration_texts, progress=say)
+    _remove_stale_graphs(out_dir, manifest, say)
     return manifest
+
+
+def _remove_stale_graphs(out_dir: Path, manifest: OnnxManifest, say: Callable[[str], None]) -> None:
+    """Graphs of an earlier export into the same directory that this one does not use (other step counts, an
+    int8 set not made again): removed once the new manifest is complete, so the directory holds one voice."""
+    used = set(manifest.graph_files())
+    stale = sorted(f.name for f in out_dir.glob("*.onnx") if f.name not in used)
+    for name in stale:
+        (out_dir / name).unlink()
+    if stale:
+        say(f"removed {len(stale)} graph(s) of an earlier export: {', '.join(stale)}")

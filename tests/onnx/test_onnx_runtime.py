@@ -137,3 +137,19 @@ def test_bad_voices(onnx_export, tmp_path):
     (copy / MANIFEST_NAME).write_text("{not json")
     with pytest.raises(OnnxExportError, match="corrupt manifest"):
         OnnxVoice(copy)
+
+
+def test_re_export_removes_the_graphs_it_no_longer_uses(onnx_export, onnx_bundle, tmp_path):
+    from prodiff_tts.onnx.export import export_onnx
+
+    out = tmp_path / "again"
+    shutil.copytree(onnx_export, out)
+    (out / "notes.txt").write_text("kept: not a graph")
+    said: list[str] = []
+    export_onnx(onnx_bundle, out, steps=[1], progress=said.append)
+    graphs = sorted(p.name for p in out.glob("*.onnx"))
+    assert graphs == sorted(f for f in read_manifest(out).graph_files() if f.endswith(".onnx"))
+    assert graphs == ["condition.teacher.onnx", "frontend.onnx", "k1.step0.onnx", "vocoder.onnx"]
+    # the student's condition projection, its 2 steps in fp32 and int8, and the 1-step int8 graph
+    assert (out / "notes.txt").is_file() and any("removed 6 graph(s)" in s for s in said), said
+    assert OnnxVoice(out, threads=1).synthesize("Hello.", steps=1)[0].size > 0
