@@ -32,7 +32,7 @@ from .metrics import (
     mel_l1,
     mel_l1_dtw,
 )
-from .naturalness import mean_scores, no_scores
+from .naturalness import mean_scores
 from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
 
@@ -369,7 +369,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                 "frechet_mel": frechet_distance(*frame_statistics(heard), *real_frames),
                 "frechet_whisper": embedding_frechet(emb, recorded_emb) if embed and recorded_emb else None,
                 "gv_per_band": gv_bands.tolist(), "ms_per_band": ms_bands.tolist(),
-                **(mean_scores(r.get("dnsmos") for r in per_item) if predictor else no_scores()),
+                **mean_scores(r.get("dnsmos") for r in per_item),
                 "per_item": per_item,
             })
 

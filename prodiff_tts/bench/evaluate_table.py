@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .naturalness import mos_cells, mos_ceiling_line
+from .naturalness import MOS_HEADER, mos_ceiling_line, mos_cells
 
 
 def fmt(v, spec: str) -> str:
@@ -18,7 +18,7 @@ def format_evaluation(report: dict) -> str:
         f"free-running (predicted durations, seed {report['seed']} + item index), DTW-aligned to the recording",
         "| steps | schedule | denoiser | vocoder | log-mel L1 (DTW) | MCD dB | F0 RMSE Hz | V/UV error "
         "| L1 to teacher | teacher-forced L1 | GV ratio | MS dist dB | Fréchet mel | Fréchet Whisper |"
-        + (" WER | CER |" if asr else "") + (" DNSMOS OVRL | SIG | P.808 |" if mos else ""),
+        + (" WER | CER |" if asr else "") + (MOS_HEADER if mos else ""),
         "|---" * (14 + (2 if asr else 0) + (3 if mos else 0)) + "|",
     ]
     for r in report["results"]:

@@ -83,7 +83,7 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
     from .benchmark import default_steps
     from .evaluate import same_plan_note
     from .metrics import frame_statistics, frechet_distance
-    from .naturalness import make_mos_predictor, mean_scores, no_scores
+    from .naturalness import make_mos_predictor, mean_scores
     from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
     say = progress or (lambda msg: None)
@@ -133,7 +133,7 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                 "wer": error_rate(normalized, hyps, "word"), "cer": error_rate(normalized, hyps, "char"),
                 "gv_ratio": None, "ms_distance_db": None, "frechet_mel": None, "frechet_whisper": None,
                 "gv_per_band": None, "ms_per_band": None,
-                **(mean_scores(quality) if predictor else no_scores()),
+                **mean_scores(quality),
                 "per_item": [{"text": t, "normalized": n, "transcript": h, "dnsmos": q}
                              for t, n, h, q in zip(texts, normalized, hyps, quality)],
             }
@@ -162,14 +162,14 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
 
 def format_intelligibility(report: dict) -> str:
     from .evaluate_table import fmt
-    from .naturalness import mos_ceiling_line, mos_cells
+    from .naturalness import MOS_HEADER, mos_ceiling_line, mos_cells
 
     ref, mos = report.get("reference"), report.get("mos")
     head = (f"{report['texts']} texts, voice {report['bundle']}; synthesized as `tts synthesize` does (seed "
             f"{report['seed']} + index), transcribed by {report['asr']['engine']} {report['asr']['version']}"
             + (f"; reference set: {ref['items']} '{ref['split']}' recordings of {ref['data']}" if ref else "")
             + "\n| steps | schedule | denoiser | vocoder | WER | CER | GV ratio | MS dist dB | Fréchet mel "
-              "| Fréchet Whisper |" + (" DNSMOS OVRL | SIG | P.808 |" if mos else "")
+              "| Fréchet Whisper |" + (MOS_HEADER if mos else "")
             + "\n" + "|---" * (10 + (3 if mos else 0)) + "|")
     rows = [f"| {r['steps']} | {r['schedule']} | {r['denoiser']} | {r['vocoder']} | {r['wer']:.3f} | {r['cer']:.3f} "
             f"| {fmt(r['gv_ratio'], '.3f')} | {fmt(r['ms_distance_db'], '.2f')} | {fmt(r['frechet_mel'], '.2f')} "

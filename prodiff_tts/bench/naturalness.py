@@ -20,6 +20,7 @@ from ..audio import resample
 
 MOS_ENGINES = ("dnsmos",)
 MOS_COLUMNS = ("dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808")
+MOS_HEADER = " DNSMOS OVRL | SIG | P.808 |"  # the header of mos_cells' cells
 _SAMPLE_RATE = 16000
 
 
@@ -76,10 +77,6 @@ def mean_scores(per_item: Iterable[dict[str, float] | None]) -> dict[str, float 
     """Mean of each column over the items that have it (None where none has)."""
     rows = [r for r in per_item if r]
     return {c: (float(np.mean([r[c] for r in rows])) if rows else None) for c in MOS_COLUMNS}
-
-
-def no_scores() -> dict[str, None]:
-    return {c: None for c in MOS_COLUMNS}
 
 
 def mos_cells(row: dict) -> str:

@@ -43,7 +43,7 @@ import torch
 
 from .evaluate import _nanmean
 from .metrics import f0_errors, mcd, mel_l1
-from .naturalness import mos_ceiling_line, mos_cells
+from .naturalness import MOS_HEADER, mos_ceiling_line, mos_cells
 from .timing import device_name
 
 SCHEMA_VERSION = 2
@@ -118,7 +118,7 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
     """Scores of the waveforms ``synthesize(ref)`` against each reference mel (and F0)."""
     from ..audio import MelSpectrogram, extract_f0
     from .metrics import error_rate
-    from .naturalness import mean_scores, no_scores
+    from .naturalness import mean_scores
     from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
     mel_fn = MelSpectrogram(audio)
@@ -167,7 +167,7 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
         "items": len(per_item), **{m: _nanmean([r[m] for r in per_item])
                                    for m in ("mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error")},
         "gv_ratio": gv, "ms_distance_db": ms, **asr_scores,
-        **(mean_scores(r.get("dnsmos") for r in per_item) if mos is not None else no_scores()),
+        **mean_scores(r.get("dnsmos") for r in per_item),
         "audio_seconds": audio_s, "vocode_seconds": voc_s, "rtf": None if voc_s is None else voc_s / max(audio_s, 1e-9),
         "per_item": per_item,
     }
@@ -313,7 +313,7 @@ def format_vocoder_evaluation(report: dict) -> str:
         (f"resynthesis of {report['items']} '{report['split']}' recordings of {report['data']} (their log-mel -> "
          "vocoder -> log-mel, frame-aligned); CPU RTF = vocoding time / audio duration"),
         f"| vocoder | items | log-mel L1 | MCD dB | F0 RMSE Hz | V/UV error | GV ratio | MS dist dB | WER | CER "
-        f"| Fréchet Whisper | RTF ({threads}) |" + (" DNSMOS OVRL | SIG | P.808 |" if report.get("mos") else ""),
+        f"| Fréchet Whisper | RTF ({threads}) |" + (MOS_HEADER if report.get("mos") else ""),
         "|---" * (12 + (3 if report.get("mos") else 0)) + "|",
     ]
     for r in report["results"]:
