@@ -60,14 +60,17 @@ class _Reference:
 
 
 def resolve_vocoder(spec: str, audio: Any, griffin_lim_iters: int | None = None):
-    """A weight-free vocoder by name ("griffin-lim") or a trained one from a path (``load_vocoder``); it must
-    use the data's audio config, or its output would not be comparable frame by frame."""
+    """A weight-free vocoder by name ("griffin-lim", or "griffin-lim:N" for N iterations instead of
+    ``griffin_lim_iters`` or the default) or a trained one from a path (``load_vocoder``); it must use the
+    data's audio config, or its output would not be comparable frame by frame."""
     from ..vocoders import VOCODER_NAMES, build_vocoder, load_vocoder
+    from ..vocoders.griffin_lim import griffin_lim_spec
 
     key = spec.strip().lower().replace("_", "-")
-    if key in ("griffin-lim", "gl"):
+    gl = griffin_lim_spec(spec)
+    if gl is not None:
         kw = {} if griffin_lim_iters is None else {"n_iter": griffin_lim_iters}
-        return build_vocoder("griffin-lim", audio_config=audio, **kw)
+        return build_vocoder("griffin-lim", audio_config=audio, **{**kw, **gl})
     if not Path(spec).exists():
         if key in VOCODER_NAMES or key == "vocos":
             raise ValueError(f"vocoder {spec!r} needs trained weights: give the path of a saved vocoder")

@@ -10,7 +10,21 @@ from ..audio.config import AudioConfig
 from ..audio.griffin_lim import mel_to_wav_griffin_lim
 from .base import Vocoder
 
-__all__ = ["GriffinLimVocoder"]
+__all__ = ["GriffinLimVocoder", "griffin_lim_spec"]
+
+
+def griffin_lim_spec(spec: str) -> dict[str, int] | None:
+    """The settings a Griffin-Lim spec names: ``"griffin-lim"`` (or ``"gl"``) -> ``{}``, ``"griffin-lim:16"``
+    -> ``{"n_iter": 16}`` (the iteration count, which trades speed for phase quality); None when ``spec`` is
+    not a Griffin-Lim spec. A bad count raises ValueError."""
+    name, sep, count = spec.strip().lower().replace("_", "-").partition(":")
+    if name not in ("griffin-lim", "gl"):
+        return None
+    if not sep:
+        return {}
+    if not count.isdigit() or int(count) < 1:
+        raise ValueError(f"{spec!r}: the Griffin-Lim iteration count must be a positive integer (griffin-lim:16)")
+    return {"n_iter": int(count)}
 
 
 class GriffinLimVocoder(Vocoder):

@@ -84,3 +84,14 @@ def test_bad_arguments() -> None:
         griffin_lim(mag, AC, n_iter=1, init="ones")
     with pytest.raises(ValueError):
         griffin_lim(mag, AC, n_iter=1, momentum=1.5)
+
+
+def test_griffin_lim_spec_names_the_iteration_count():
+    from prodiff_tts.vocoders.griffin_lim import griffin_lim_spec
+
+    assert griffin_lim_spec("griffin-lim") == {} and griffin_lim_spec("GL") == {}
+    assert griffin_lim_spec("griffin_lim:16") == {"n_iter": 16}
+    assert griffin_lim_spec("istft") is None and griffin_lim_spec("exp/voc") is None
+    for bad in ("griffin-lim:", "griffin-lim:0", "gl:x", "gl:-3"):
+        with pytest.raises(ValueError, match="positive integer"):
+            griffin_lim_spec(bad)
