@@ -30,10 +30,13 @@ from .speech import (  # noqa: F401  (STAGES, StageTimer, TimedPiece, TimedSpeec
     StageTimer,
     TimedPiece,
     TimedSpeech,
+    assemble_pieces,
+    audio_pieces,
     build_script,
+    check_speed,
+    join_pieces,
     stage,
 )
-from .timestamps import PhonemeTiming, WordTiming, sentence_timings
 from .voices import DEFAULT_VOICE, default_model_path  # noqa: F401  (re-exported: the API's default voice)
 
 if TYPE_CHECKING:
@@ -151,6 +154,19 @@ class Synthesizer:
     # --- step plans ----------------------------------------------------------------------------------------
 
     @property
+    def voice_name(self) -> str:
+        return self.config.voice
+
+    @property
+    def sample_rate(self) -> int:
+        return self.audio.sample_rate
+
+    @property
+    def created(self) -> int:
+        """When the voice was made (its config's modification time, Unix seconds)."""
+        return int((self.bundle_dir / "config.yaml").stat().st_mtime)
+
+    @property
     def supported_steps(self) -> list[int]:
         return sorted({k for e in self.config.denoisers for k in e.steps})
 
@@ -193,16 +209,11 @@ class Synthesizer:
                   denoiser: str | None = None) -> list[torch.Tensor]:
         """Natural-log mels [n_mels, T_i] of a batch of sentences, one diffusion run for the batch
         (``denoiser``: see :meth:`plan`)."""
-        self._check_speed(speed)
+        check_speed(speed)
         plan = self.plan(steps, schedule, denoiser)
         with self._text_lock, stage(stage_timer, "frontend"):
             ids = [self.frontend.encode(t) for t in texts]
         return self._mel_ids(ids, plan, seed, speed, stage_timer)
-
-    @staticmethod
-    def _check_speed(speed: float) -> None:
-        if not (isinstance(speed, (int, float)) and not isinstance(speed, bool) and 0.1 <= speed <= 10.0):
-            raise ValueError(f"speed must be between 0.1 and 10, got {speed}")
 
     @torch.no_grad()
     def _mel_ids(self, ids: Sequence[Sequence[int]], plan: StepPlan, seed: int, speed: float,
@@ -301,23 +312,15 @@ class Synthesizer:
         ``PronunciationError``, ValueErrors, for bad markup), so a caller can open its output after the call
         and before the first piece. Warnings about dropped characters or ignored markup are issued once,
         here. ``stage_timer``: see :data:`StageTimer`."""
-        return self._audio(self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer, timed=False))
-
-    @staticmethod
-    def _audio(pieces: Iterator[TimedPiece]) -> Iterator[np.ndarray]:
-        try:
-            for piece in pieces:
-                yield piece.audio
-        finally:
-            pieces.close()  # type: ignore[attr-defined]
+        return audio_pieces(self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer, timed=False))
 
     def _timed(self, text: str, steps: int, seed: int, speed: float, schedule: str, batch_size: int,
                ssml: bool | None, stage_timer: StageTimer | None, timed: bool) -> Iterator[TimedPiece]:
         """The checks and the frontend now (warnings attributed to the caller of the public method that called
         this), the pieces lazily."""
         plan, script = self._prepare(text, steps, speed, schedule, batch_size, stage_timer, ssml, stacklevel=4)
-        return self._pieces(script, self._unit_batches(script, plan, seed, batch_size, stage_timer), stage_timer,
-                            timed=timed)
+        return assemble_pieces(script, self._unit_batches(script, plan, seed, batch_size, stage_timer), self.vocode,
+                               self.audio.sample_rate, self.audio.hop_length, stage_timer, timed)
 
     def stream_with_timestamps(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0,
                                schedule: str = "searched", batch_size: int = 8, *, ssml: bool | None = None,
@@ -346,7 +349,7 @@ class Synthesizer:
         issued once each, attributed to the caller of :meth:`stream` / :meth:`stream_mels`."""
         from .text import UnspeakableTextError
 
-        self._check_speed(speed)
+        check_speed(speed)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if ssml is not None and not isinstance(ssml, bool):
@@ -381,45 +384,6 @@ class Synthesizer:
             mels, durations = self._mel_ids_durations([u.ids for u in batch], plan, seed + start, speed, stage_timer)
             yield batch, mels, durations
 
-    def _pieces(self, script: Script,
-                batches: Iterator[tuple[list[SpeechUnit], list[torch.Tensor], list[list[int]]]],
-                stage_timer: StageTimer | None, timed: bool) -> Iterator[TimedPiece]:
-        sr, hop = self.audio.sample_rate, self.audio.hop_length
-        silences: dict[int, np.ndarray] = {}
-
-        def silence(n: int) -> np.ndarray:
-            if n not in silences:
-                silences[n] = np.zeros(n, dtype=np.float32)
-            return silences[n]
-
-        pos = 0  # samples before the current piece's next sample
-        done = n_words = 0
-        for batch, mels, durations in batches:
-            with stage(stage_timer, "vocoder", sum(int(m.shape[-1]) for m in mels)):
-                wavs = self.vocode(mels)
-            pieces: list[np.ndarray] = []
-            words: list[WordTiming] = []
-            phonemes: list[PhonemeTiming] = []
-            for unit, wav, frames in zip(batch, wavs, durations):
-                if unit.silence_before:
-                    pieces.append(silence(unit.silence_before))
-                    pos += unit.silence_before
-                if timed:
-                    ph = unit.phonemized
-                    w, p = sentence_timings(ph.phonemes, ph.word_index, ph.words, frames, pos, pos + len(wav), hop,
-                                            sr, sentence=done, first_word=n_words)
-                    words += w
-                    phonemes += p
-                    n_words += len(w)
-                pieces.append(wav)
-                pos += len(wav)
-                done += 1
-            if done == len(script.units) and script.trailing:
-                pieces.append(silence(script.trailing))
-            yield TimedPiece(np.concatenate(pieces).astype(np.float32, copy=False), words, phonemes)
-        if not script.units:  # only silence was asked for
-            yield TimedPiece(silence(script.trailing).copy(), [], [])
-
     def synthesize(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0, schedule: str = "searched",
                    batch_size: int = 8, *, ssml: bool | None = None,
                    stage_timer: StageTimer | None = None) -> tuple[np.ndarray, int]:
@@ -427,21 +391,13 @@ class Synthesizer:
         batches and joined with short pauses (see :meth:`stream` to get it piece by piece in bounded
         memory, and for the markup ``ssml`` controls). Raises ``UnspeakableTextError`` when nothing is
         speakable. ``stage_timer``: see :data:`StageTimer`."""
-        pieces = [p.audio for p in self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer,
-                                               timed=False)]
-        return np.concatenate(pieces).astype(np.float32, copy=False), self.audio.sample_rate
+        pieces = self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer, timed=False)
+        return join_pieces(pieces, self.audio.sample_rate).audio, self.audio.sample_rate
 
     def synthesize_with_timestamps(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0,
                                    schedule: str = "searched", batch_size: int = 8, *, ssml: bool | None = None,
                                    stage_timer: StageTimer | None = None) -> TimedSpeech:
         """:meth:`synthesize` (the same waveform) with the timings of its words and phonemes:
         ``TimedSpeech(audio, sample_rate, words, phonemes)``; see :meth:`stream_with_timestamps`."""
-        audio: list[np.ndarray] = []
-        words: list[WordTiming] = []
-        phonemes: list[PhonemeTiming] = []
-        for piece in self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer, timed=True):
-            audio.append(piece.audio)
-            words += piece.words
-            phonemes += piece.phonemes
-        return TimedSpeech(np.concatenate(audio).astype(np.float32, copy=False), self.audio.sample_rate, words,
-                           phonemes)
+        pieces = self._timed(text, steps, seed, speed, schedule, batch_size, ssml, stage_timer, timed=True)
+        return join_pieces(pieces, self.audio.sample_rate)

@@ -1,15 +1,17 @@
 """What one synthesis call is made of, apart from the models: the optional per-stage timer, the speakable
-sentences with the silences between them (:func:`build_script`), and the timed pieces it yields."""
+sentences with the silences between them (:func:`build_script`), and the timed pieces it yields
+(:func:`assemble_pieces`). numpy and the standard library only: the torch ``Synthesizer`` and the torch-free
+``OnnxVoice`` share it."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from .timestamps import PhonemeTiming, WordTiming
+from .timestamps import PhonemeTiming, WordTiming, sentence_timings
 
 if TYPE_CHECKING:
     from .text import Phonemized
@@ -28,6 +30,12 @@ its FLOPs scale with); for "vocoder" the frames of speech it turns into audio (`
 batch's padding and the pauses between sentences excluded); 0 for "frontend" and "encoder_variance" (not
 known before they run). Passed per call, never stored on the Synthesizer, so threads may time their own
 calls; None (the default) costs nothing."""
+
+
+def check_speed(speed: float) -> None:
+    """The ``speed`` of a call: a number from 0.1 to 10 (ValueError otherwise)."""
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.1 <= speed <= 10.0:
+        raise ValueError(f"speed must be between 0.1 and 10, got {speed}")
 
 
 def stage(timer: StageTimer | None, name: str, frames: int = 0) -> AbstractContextManager:
@@ -90,3 +98,68 @@ def build_script(rendered: Sequence, speed: float, sample_rate: int) -> Script:
             pending += pause
     trailing = pending if not units or rendered[-1].break_after > 0 else 0
     return Script(units, trailing)
+
+
+def assemble_pieces(script: Script, batches: Iterable[tuple[list[SpeechUnit], Sequence[Any], list[list[int]]]],
+                    vocode: Callable[[Sequence[Any]], list[np.ndarray]], sample_rate: int, hop_length: int,
+                    stage_timer: StageTimer | None, timed: bool) -> Iterator[TimedPiece]:
+    """The pieces of a call: one :class:`TimedPiece` per batch of ``batches`` ``(units, mels, frames per
+    phoneme)``, its sentences vocoded by ``vocode(mels) -> waveforms`` (in the "vocoder" stage) with the silence
+    before each sentence, the trailing silence after the last, and (``timed``) the word and phoneme timings of
+    the piece, in seconds from the start of the whole audio. Mels are anything with a frame axis last (torch
+    tensors, numpy arrays): only their lengths are read here. A script without sentences is one silent piece."""
+    silences: dict[int, np.ndarray] = {}
+
+    def silence(n: int) -> np.ndarray:
+        if n not in silences:
+            silences[n] = np.zeros(n, dtype=np.float32)
+        return silences[n]
+
+    pos = 0  # samples before the current piece's next sample
+    done = n_words = 0
+    for batch, mels, durations in batches:
+        with stage(stage_timer, "vocoder", sum(int(m.shape[-1]) for m in mels)):
+            wavs = vocode(mels)
+        pieces: list[np.ndarray] = []
+        words: list[WordTiming] = []
+        phonemes: list[PhonemeTiming] = []
+        for unit, wav, frames in zip(batch, wavs, durations):
+            if unit.silence_before:
+                pieces.append(silence(unit.silence_before))
+                pos += unit.silence_before
+            if timed:
+                ph = unit.phonemized
+                w, p = sentence_timings(ph.phonemes, ph.word_index, ph.words, frames, pos, pos + len(wav),
+                                        hop_length, sample_rate, sentence=done, first_word=n_words)
+                words += w
+                phonemes += p
+                n_words += len(w)
+            pieces.append(wav)
+            pos += len(wav)
+            done += 1
+        if done == len(script.units) and script.trailing:
+            pieces.append(silence(script.trailing))
+        yield TimedPiece(np.concatenate(pieces).astype(np.float32, copy=False), words, phonemes)
+    if not script.units:  # only silence was asked for
+        yield TimedPiece(silence(script.trailing).copy(), [], [])
+
+
+def audio_pieces(pieces: Iterator[TimedPiece]) -> Iterator[np.ndarray]:
+    """The audio of timed pieces, piece by piece; closing this closes ``pieces``."""
+    try:
+        for piece in pieces:
+            yield piece.audio
+    finally:
+        pieces.close()  # type: ignore[attr-defined]
+
+
+def join_pieces(pieces: Iterable[TimedPiece], sample_rate: int) -> TimedSpeech:
+    """The whole audio and every timing of a call's pieces."""
+    audio: list[np.ndarray] = []
+    words: list[WordTiming] = []
+    phonemes: list[PhonemeTiming] = []
+    for piece in pieces:
+        audio.append(piece.audio)
+        words += piece.words
+        phonemes += piece.phonemes
+    return TimedSpeech(np.concatenate(audio).astype(np.float32, copy=False), int(sample_rate), words, phonemes)

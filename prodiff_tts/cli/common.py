@@ -124,12 +124,29 @@ def voice_path(args: argparse.Namespace) -> Path:
 def add_precision_arg(p: argparse.ArgumentParser, backends: bool = False) -> None:
     if backends:
         p.add_argument("--backend", choices=["torch", "onnx"], default="torch",
-                       help="torch (a voice bundle), or onnx: a directory made by `tts export-onnx`, run with "
-                            "onnxruntime and numpy (no word timings; the schedule is the one exported)")
+                       help="torch (a voice bundle), or onnx: --model DIR made by `tts export-onnx`, run with "
+                            "onnxruntime and numpy (the step counts and schedule are the exported ones)")
     p.add_argument("--precision", choices=["fp32", "bf16", "int8"] if backends else ["fp32", "bf16"], default="fp32",
                    help="fp32; bf16: denoiser weights (and a trained vocoder) in bfloat16, torch backend, pays "
                         "only on CPUs with native bfloat16 (AVX-512 BF16 or AMX)"
                         + ("; int8: the onnx backend's int8 step graphs (export with --int8)" if backends else ""))
+
+
+def check_backend(args: argparse.Namespace) -> None:
+    """The options of :func:`add_precision_arg` (``backends=True``) against the others: --backend onnx takes
+    --model DIR (or --voice), fp32 or int8, the CPU and the exported schedule (where the command has
+    --schedule); int8 needs the onnx backend."""
+    if args.backend == "onnx":
+        if args.precision == "bf16":
+            raise CLIError("--precision bf16 is for the torch backend; the onnx backend runs fp32 or int8")
+        if args.model is None and args.voice is None:
+            raise CLIError("--backend onnx needs --model DIR, a directory made by `tts export-onnx`")
+        if getattr(args, "schedule", "searched") != "searched":
+            raise CLIError("--backend onnx serves the schedule chosen at export (tts export-onnx --schedule)")
+        if args.device != "cpu":
+            raise CLIError("--backend onnx runs on the CPU only")
+    elif args.precision == "int8":
+        raise CLIError("--precision int8 needs --backend onnx (a `tts export-onnx --int8` directory)")
 
 
 def warn_slow_precision(precision: str) -> None:

@@ -11,8 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from .common import (EXIT_USAGE, CLIError, add_precision_arg, add_voice_args, check_output, check_report_path,
-                     load_lexicon, positive_int, print_warnings, speed_factor, voice_path, warn_slow_precision)
+from .common import (EXIT_USAGE, CLIError, add_precision_arg, add_voice_args, check_backend, check_output,
+                     check_report_path, load_lexicon, positive_int, print_warnings, speed_factor, voice_path,
+                     warn_slow_precision)
 
 
 def add_voices(sub: argparse._SubParsersAction) -> None:
@@ -166,11 +167,9 @@ class _OnnxSynthesizer:
     plans are fixed at export, so the schedule argument is not passed on)."""
 
     def __init__(self, voice) -> None:
-        from types import SimpleNamespace
-
         self.voice = voice
         self.vocoder_name = voice.vocoder_name
-        self.audio = SimpleNamespace(sample_rate=voice.sample_rate)
+        self.sample_rate = voice.sample_rate
 
     def plan(self, steps: int, schedule: str):
         return self.voice.plan(steps)
@@ -178,31 +177,16 @@ class _OnnxSynthesizer:
     def stream(self, text: str, schedule: str, **kwargs):
         return self.voice.stream(text, **kwargs)
 
+    def stream_with_timestamps(self, text: str, schedule: str, **kwargs):
+        return self.voice.stream_with_timestamps(text, **kwargs)
+
     def load(self) -> "_OnnxSynthesizer":
         self.voice.load()
         return self
 
 
-def _check_backend(args: argparse.Namespace) -> None:
-    if args.backend == "onnx":
-        if args.precision == "bf16":
-            raise CLIError("--precision bf16 is for the torch backend; the onnx backend runs fp32 or int8")
-        if args.model is None and args.voice is None:
-            raise CLIError("--backend onnx needs --model DIR, a directory made by `tts export-onnx`")
-        if args.schedule != "searched":
-            raise CLIError("--backend onnx serves the schedule chosen at export (tts export-onnx --schedule)")
-        if args.device != "cpu":
-            raise CLIError("--backend onnx runs on the CPU only")
-        if getattr(args, "timestamps", None) is not None or getattr(args, "subtitles", None) is not None:
-            raise CLIError("--timestamps and --subtitles need the torch backend")
-    elif args.precision == "int8":
-        raise CLIError("--precision int8 needs --backend onnx (a `tts export-onnx --int8` directory)")
-
-
 def _load_synthesizer(args: argparse.Namespace):
-    from ..api import Synthesizer
-
-    _check_backend(args)
+    check_backend(args)
     lexicon = load_lexicon(args.lexicon)
     if args.backend == "onnx":
         from ..onnx import OnnxVoice
@@ -212,6 +196,8 @@ def _load_synthesizer(args: argparse.Namespace):
         plan = synth.plan(args.steps, args.schedule)
         synth.load()
         return synth, plan
+    from ..api import Synthesizer  # imports torch: not on the onnx path
+
     warn_slow_precision(args.precision)
     synth = Synthesizer.from_pretrained(voice_path(args), device=args.device, vocoder=args.vocoder, lexicon=lexicon,
                                         precision=args.precision)
@@ -241,7 +227,7 @@ def _run_synthesize(args: argparse.Namespace) -> int:
     t_load = time.perf_counter()
     synth, plan = _load_synthesizer(args)
     load_seconds = time.perf_counter() - t_load
-    sr = synth.audio.sample_rate
+    sr = synth.sample_rate
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:  # text warnings come before any audio
         warnings.simplefilter("always")
@@ -347,7 +333,7 @@ def _run_json_input(args: argparse.Namespace) -> int:
     from ..audio import write_wav_stream
 
     synth, _ = _load_synthesizer(args)
-    sr = synth.audio.sample_rate
+    sr = synth.sample_rate
     audio_out = _AudioOut(sr, wav_header=False) if args.output_raw else None
     done = failed = 0
     status = 0
@@ -363,8 +349,6 @@ def _run_json_input(args: argparse.Namespace) -> int:
             plan = synth.plan(job["steps"], args.schedule)
             t0 = time.perf_counter()
             timed = job["timestamps_file"] is not None or job["subtitles_file"] is not None
-            if timed and args.backend == "onnx":
-                raise CLIError("'timestamps_file' and 'subtitles_file' need the torch backend")
             timings = _Timings()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

@@ -1,7 +1,8 @@
 """Speech from an exported ONNX voice with onnxruntime and numpy only: no torch import.
 
 ``OnnxVoice(directory, threads=2, precision="fp32"|"int8").synthesize(text, steps=2, seed=0, speed=1.0)
--> (wav float32, sample_rate)``. The text frontend is the torch path's (markup, lexicons, sentence split,
+-> (wav float32, sample_rate)``; ``synthesize_with_timestamps`` / ``stream_with_timestamps`` add the word and
+phoneme timings, as the torch API does. The text frontend is the torch path's (markup, lexicons, sentence split,
 pauses); the frontend graph gives phoneme-level features and log durations, numpy turns them into frames
 (:mod:`.sampling`), the plan's condition and step graphs denoise numpy noise, and the vocoder is the voice's
 exported one (iSTFT head + numpy inverse STFT) or numpy Griffin-Lim (:mod:`.dsp`).
@@ -25,9 +26,10 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 import numpy as np
 import onnxruntime as ort
 
-from ..speech import STAGES, Script, StageTimer, build_script, stage
+from ..speech import (STAGES, Script, SpeechUnit, StageTimer, TimedPiece, TimedSpeech, assemble_pieces,
+                      audio_pieces, build_script, check_speed, join_pieces, stage)
 from .dsp import Spectral, griffin_lim, istft, mel_to_linear
-from .manifest import PRECISIONS, OnnxExportError, OnnxManifest, OnnxPlan, read_manifest
+from .manifest import MANIFEST_NAME, PRECISIONS, OnnxExportError, OnnxManifest, OnnxPlan, read_manifest
 from .sampling import ddim_sample, durations_from_log, initial_noise, length_regulate
 
 if TYPE_CHECKING:
@@ -91,6 +93,7 @@ class OnnxVoice:
         self.mel_std = np.asarray(stats["mel_std"], dtype=np.float32).reshape(1, -1, 1)
         with np.load(self.directory / m.files["audio"]) as arrays:
             self.spectral = Spectral(arrays["window"], arrays["mel_basis"], arrays["mel_pinv"], self.hop_length)
+        self.voice_name = m.voice
         self.vocoder_name = vocoder or m.default_vocoder
         if self.vocoder_name not in m.vocoders:
             raise ValueError(f"vocoder {self.vocoder_name!r} is not in this export; it has "
@@ -119,6 +122,11 @@ class OnnxVoice:
         return sess
 
     @property
+    def created(self) -> int:
+        """When the voice was exported (its manifest's modification time, Unix seconds)."""
+        return int((self.directory / MANIFEST_NAME).stat().st_mtime)
+
+    @property
     def supported_steps(self) -> list[int]:
         """Step counts exported at this voice's precision."""
         return sorted(k for k in self.manifest.plans if self.precision in self.manifest.precisions(k))
@@ -145,11 +153,6 @@ class OnnxVoice:
         return self
 
     # --- the acoustic model --------------------------------------------------------------------------------
-
-    @staticmethod
-    def _check_speed(speed: float) -> None:
-        if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.1 <= speed <= 10.0:
-            raise ValueError(f"speed must be between 0.1 and 10, got {speed}")
 
     @staticmethod
     def _speeds(speed: float | Sequence[float], n: int) -> list[float]:
@@ -216,7 +219,7 @@ class OnnxVoice:
     def mel_batch(self, texts: Sequence[str], steps: int = 2, seed: int = 0, speed: float = 1.0) -> list[np.ndarray]:
         """Natural-log mels of a batch of sentences (one sentence per text, as ``Synthesizer.mel_batch``)."""
         self.plan(steps)
-        self._check_speed(speed)
+        check_speed(speed)
         with self._text_lock:
             ids = [self.frontend.encode(t) for t in texts]
         return self.acoustic(ids, steps, seed, speed)[0]
@@ -271,36 +274,51 @@ class OnnxVoice:
         """The waveform piece by piece, one float32 array per batch of ``batch_size`` sentences with the
         pauses between sentences, as ``Synthesizer.stream`` (the same markup, pauses and seeds per batch).
         The text and settings are checked before this returns."""
+        return audio_pieces(self._timed(text, steps, seed, speed, batch_size, ssml, stage_timer, timed=False))
+
+    def stream_with_timestamps(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0,
+                               batch_size: int = 8, *, ssml: bool | None = None,
+                               stage_timer: StageTimer | None = None) -> Iterator[TimedPiece]:
+        """:meth:`stream` with timings, as ``Synthesizer.stream_with_timestamps``: one ``TimedPiece(audio, words,
+        phonemes)`` per piece, the same audio, and the word and phoneme timings (seconds from the start of the
+        whole audio) from the frames per phoneme the synthesis used; boundary tokens have ``word == -1``."""
+        return self._timed(text, steps, seed, speed, batch_size, ssml, stage_timer, timed=True)
+
+    def _timed(self, text: str, steps: int, seed: int, speed: float, batch_size: int, ssml: bool | None,
+               stage_timer: StageTimer | None, timed: bool) -> Iterator[TimedPiece]:
+        """The checks and the frontend now (warnings attributed to the caller of the public method that called
+        this), the pieces lazily."""
         self.plan(steps)
-        self._check_speed(speed)
+        check_speed(speed)
         _positive_int(batch_size, "batch_size")
         if ssml is not None and not isinstance(ssml, bool):
             raise ValueError(f"ssml must be True, False or None (auto), got {ssml!r}")
-        return self._pieces(self.script(text, speed, ssml, stage_timer), steps, seed, batch_size, stage_timer)
+        script = self.script(text, speed, ssml, stage_timer)
+        return assemble_pieces(script, self._unit_batches(script, steps, seed, batch_size, stage_timer), self.vocode,
+                               self.sample_rate, self.hop_length, stage_timer, timed)
 
-    def _pieces(self, script: Script, steps: int, seed: int, batch_size: int,
-                stage_timer: StageTimer | None) -> Iterator[np.ndarray]:
+    def _unit_batches(self, script: Script, steps: int, seed: int, batch_size: int, stage_timer: StageTimer | None
+                      ) -> Iterator[tuple[list[SpeechUnit], list[np.ndarray], list[list[int]]]]:
+        """(units, mels, frames per phoneme) per batch; the noise of a batch comes from ``seed`` plus the index
+        of its first sentence."""
         units = script.units
         for start in range(0, len(units), batch_size):
             batch = units[start : start + batch_size]
-            mels, _ = self.acoustic([u.ids for u in batch], steps, seed + start, [u.speed for u in batch],
-                                    stage_timer=stage_timer)
-            with stage(stage_timer, "vocoder", sum(int(m.shape[-1]) for m in mels)):
-                wavs = self.vocode(mels)
-            pieces: list[np.ndarray] = []
-            for unit, wav in zip(batch, wavs):
-                if unit.silence_before:
-                    pieces.append(np.zeros(unit.silence_before, dtype=np.float32))
-                pieces.append(wav)
-            if start + batch_size >= len(units) and script.trailing:
-                pieces.append(np.zeros(script.trailing, dtype=np.float32))
-            yield np.concatenate(pieces)
-        if not units:
-            yield np.zeros(script.trailing, dtype=np.float32)
+            mels, durations = self.acoustic([u.ids for u in batch], steps, seed + start, [u.speed for u in batch],
+                                            stage_timer=stage_timer)
+            yield batch, mels, durations
 
     def synthesize(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0, batch_size: int = 8, *,
                    ssml: bool | None = None, stage_timer: StageTimer | None = None) -> tuple[np.ndarray, int]:
         """Waveform (float32 in [-1, 1]) and sample rate; see :meth:`stream`. ``stage_timer`` (e.g.
         :class:`StageSeconds`) times "frontend", "encoder_variance", "denoiser" and "vocoder"."""
-        pieces = list(self.stream(text, steps, seed, speed, batch_size, ssml=ssml, stage_timer=stage_timer))
-        return np.concatenate(pieces).astype(np.float32, copy=False), self.sample_rate
+        pieces = self._timed(text, steps, seed, speed, batch_size, ssml, stage_timer, timed=False)
+        return join_pieces(pieces, self.sample_rate).audio, self.sample_rate
+
+    def synthesize_with_timestamps(self, text: str, steps: int = 2, seed: int = 0, speed: float = 1.0,
+                                   batch_size: int = 8, *, ssml: bool | None = None,
+                                   stage_timer: StageTimer | None = None) -> TimedSpeech:
+        """:meth:`synthesize` (the same waveform) with the timings of its words and phonemes:
+        ``TimedSpeech(audio, sample_rate, words, phonemes)``; see :meth:`stream_with_timestamps`."""
+        pieces = self._timed(text, steps, seed, speed, batch_size, ssml, stage_timer, timed=True)
+        return join_pieces(pieces, self.sample_rate)

@@ -1,4 +1,6 @@
-"""The FastAPI app around one loaded ``Synthesizer``: ``create_app(synth, ServerSettings(...))``.
+"""The FastAPI app around one loaded voice: ``create_app(voice, ServerSettings(...))``, ``voice`` a torch
+``Synthesizer`` or a torch-free ``OnnxVoice`` (anything with :class:`~prodiff_tts.serve.voice.ServedVoice`'s
+attributes; this module imports neither, so an ONNX server never imports torch).
 
 Routes: ``POST /v1/audio/speech`` (OpenAI's body plus ``steps``, ``seed`` and ``ssml``; wav and pcm streamed
 sentence by sentence as they are synthesized, flac whole), ``POST /v1/audio/speech/timestamps`` (the same body;
@@ -21,13 +23,14 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from ..api import Synthesizer
+from ..speech import check_speed
 from ..text import MarkupError, PronunciationError, UnspeakableTextError
 from ..timestamps import timestamps_document
 from .encoding import MEDIA_TYPES, flac_bytes, pcm16, wav_header
 from .errors import APIError, install_error_handlers
 from .pool import ServerBusy, SynthesisPool, Ticket
 from .schemas import SpeechRequest, check_names, parse_speech_request
+from .voice import ServedVoice
 
 log = logging.getLogger("prodiff_tts.serve")
 
@@ -132,11 +135,14 @@ async def _stream_body(request: Request, job: _Job, first: np.ndarray, fmt: str,
         job.finish(outcome)
 
 
-def create_app(synth: Synthesizer, settings: ServerSettings | None = None) -> FastAPI:
-    """The app serving ``synth`` (loaded by the caller; ``synth.load()`` first avoids a slow first request).
-    Raises ValueError when the voice lacks ``settings.default_steps``."""
+def create_app(synth: ServedVoice, settings: ServerSettings | None = None) -> FastAPI:
+    """The app serving ``synth``, a ``Synthesizer`` or an ``OnnxVoice`` (loaded by the caller; ``synth.load()``
+    first avoids a slow first request). Raises ValueError when the voice lacks ``settings.default_steps``,
+    TypeError for an object that is no voice."""
     from .. import __version__
 
+    if not isinstance(synth, ServedVoice):
+        raise TypeError(f"create_app needs a Synthesizer or an OnnxVoice, got {type(synth).__name__}")
     settings = settings or ServerSettings()
     try:
         synth.plan(settings.default_steps)
@@ -144,9 +150,9 @@ def create_app(synth: Synthesizer, settings: ServerSettings | None = None) -> Fa
         raise ValueError(f"the voice has no {settings.default_steps}-step plan for requests without steps; "
                          f"supported: {', '.join(map(str, synth.supported_steps))}") from None
     pool = SynthesisPool(settings.threads, settings.queue_size)
-    voice = synth.config.voice
-    sample_rate = synth.audio.sample_rate
-    created = int((synth.bundle_dir / "config.yaml").stat().st_mtime)
+    voice = synth.voice_name
+    sample_rate = synth.sample_rate
+    created = synth.created
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -193,7 +199,7 @@ def create_app(synth: Synthesizer, settings: ServerSettings | None = None) -> Fa
                                 f"{', '.join(map(str, synth.supported_steps))}", "unsupported_steps",
                            param="steps") from None
         try:
-            Synthesizer._check_speed(req.speed)
+            check_speed(req.speed)
         except ValueError as e:
             raise APIError(400, str(e), "invalid_value", param="speed") from None
         try:

@@ -60,7 +60,47 @@ def test_synthesize_backend_errors(onnx_export, onnx_bundle, tmp_path, capsys):
     one_line_error(capsys, main([*run, "--precision", "int8", "--model", str(onnx_bundle)]), "needs --backend onnx")
     one_line_error(capsys, main([*run, "--backend", "onnx", "--model", str(onnx_export), "--precision", "bf16"]),
                    "torch backend")
+    one_line_error(capsys, main([*run, "--backend", "onnx", "--model", str(onnx_export), "--schedule", "uniform"]),
+                   "schedule chosen at export")
+    one_line_error(capsys, main([*run, "--backend", "onnx", "--model", str(onnx_export), "--device", "cuda"]),
+                   "CPU only")
     one_line_error(capsys, main([*run, "--backend", "onnx", "--model", str(onnx_export), "--subtitles",
-                                 str(tmp_path / "x.srt")]), "need the torch backend")
+                                 str(tmp_path / "x.txt")]), "must name a .srt or .vtt file")
     one_line_error(capsys, main([*run, "--backend", "onnx", "--model", str(onnx_bundle)]), "not an ONNX voice")
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_synthesize_with_the_onnx_backend_writes_timestamps_and_subtitles(onnx_export, tmp_path, capsys,
+                                                                          monkeypatch):
+    import io
+    import json
+
+    import soundfile as sf
+
+    from prodiff_tts.onnx import OnnxVoice
+
+    text = '<speak>Hello there. <break time="400ms"/> A second sentence.</speak>'
+    out, stamps, vtt = tmp_path / "a.wav", tmp_path / "a.json", tmp_path / "a.vtt"
+    assert main(["synthesize", text, "--backend", "onnx", "--model", str(onnx_export), "--seed", "2", "-o", str(out),
+                 "--timestamps", str(stamps), "--subtitles", str(vtt)]) == 0
+    wav, sr = sf.read(out, dtype="float32")
+    doc = json.loads(stamps.read_text())
+    expected = OnnxVoice(onnx_export, threads=1).synthesize_with_timestamps(text, seed=2)
+    assert doc["sample_rate"] == sr and doc["duration"] == pytest.approx(len(wav) / sr, abs=1e-4)
+    assert doc["words"] == [w.as_dict() for w in expected.words]
+    assert doc["phonemes"] == [p.as_dict() for p in expected.phonemes]
+    cues = vtt.read_text().strip().split("\n\n")
+    assert cues[0] == "WEBVTT" and " ".join(c.splitlines()[-1] for c in cues[1:]) == "hello there a second sentence"
+    # a --json-input line asking for timestamps and subtitles
+    capsys.readouterr()
+
+    class Stdin:
+        buffer = io.BytesIO((json.dumps({"text": "Hi there.", "output_file": str(tmp_path / "b.wav"),
+                                         "timestamps_file": str(tmp_path / "b.json"),
+                                         "subtitles_file": str(tmp_path / "b.srt")}) + "\n").encode())
+
+    monkeypatch.setattr("sys.stdin", Stdin)
+    assert main(["synthesize", "--json-input", "--backend", "onnx", "--model", str(onnx_export)]) == 0, \
+        capsys.readouterr().err
+    assert [w["word"] for w in json.loads((tmp_path / "b.json").read_text())["words"]] == ["hi", "there"]
+    assert (tmp_path / "b.srt").read_text().endswith("hi there\n")

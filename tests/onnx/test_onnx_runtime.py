@@ -45,29 +45,37 @@ def test_manifest_describes_the_export(onnx_export, onnx_bundle):
     assert {"vocab.json", "stats.json", "audio.npz", "frontend.onnx"} <= {p.name for p in onnx_export.iterdir()}
 
 
-def test_synthesis_imports_neither_torch_nor_training_code(onnx_export):
+def test_synthesis_imports_neither_torch_nor_training_code(onnx_export, voice):
+    """OnnxVoice's synthesis, with and without timestamps, in a fresh interpreter: no torch, no training code."""
     code = f"""
 import json, sys
 import prodiff_tts.onnx
 assert "onnxruntime" not in sys.modules  # the package imports nothing until asked
 from prodiff_tts.onnx import OnnxVoice, StageSeconds
+def heavy():
+    return sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "lightning", "hydra", "librosa")
+                  or m.startswith("prodiff_tts.training") or m.startswith("prodiff_tts.models"))
 out = {{}}
 for precision, vocoder in (("fp32", "bundle"), ("int8", "griffin-lim")):
     clock = StageSeconds()
-    wav, sr = OnnxVoice({str(onnx_export)!r}, threads=1, precision=precision, vocoder=vocoder).synthesize(
-        {TEXT!r}, stage_timer=clock)
+    voice = OnnxVoice({str(onnx_export)!r}, threads=1, precision=precision, vocoder=vocoder)
+    wav, sr = voice.synthesize({TEXT!r}, stage_timer=clock)
     out[precision] = [len(wav), sr, float(abs(wav).max()), str(wav.dtype), sorted(clock.seconds)]
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "lightning", "hydra", "librosa")
-               or m.startswith("prodiff_tts.training") or m.startswith("prodiff_tts.models"))
-print(json.dumps({{"out": out, "heavy": heavy}}))
+timed = voice.synthesize_with_timestamps({TEXT!r})
+pieces = list(voice.stream_with_timestamps({TEXT!r}, batch_size=1))
+words = [w.word for w in timed.words]
+print(json.dumps({{"out": out, "words": words, "pieces": len(pieces), "heavy": heavy()}}))
 """
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert p.returncode == 0, p.stderr
     result = json.loads(p.stdout.strip().splitlines()[-1])
-    assert result["heavy"] == []
+    assert result["heavy"] == [], result
     for n, sr, peak, dtype, stages in result["out"].values():
         assert sr == 22050 and n > sr // 2 and 0 < peak <= 1.0 and dtype == "float32"
         assert stages == ["denoiser", "encoder_variance", "frontend", "vocoder"]
+    assert result["words"][:2] == ["hello", "there"]
+    assert result["words"] == [w.word for w in voice.synthesize_with_timestamps(TEXT).words]
+    assert result["pieces"] == 3
 
 
 @pytest.mark.parametrize("text, speed", [
