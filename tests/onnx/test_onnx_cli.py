@@ -104,3 +104,30 @@ def test_synthesize_with_the_onnx_backend_writes_timestamps_and_subtitles(onnx_e
         capsys.readouterr().err
     assert [w["word"] for w in json.loads((tmp_path / "b.json").read_text())["words"]] == ["hi", "there"]
     assert (tmp_path / "b.srt").read_text().endswith("hi there\n")
+
+
+def test_synthesize_with_the_onnx_backend_never_imports_torch(onnx_export, tmp_path):
+    """In a fresh interpreter: `tts synthesize --backend onnx` writes its wav, timings and subtitles without torch
+    (prodiff_tts.audio loads its torch feature code only when asked for it)."""
+    import json
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    wav, stamps, srt = tmp_path / "a.wav", tmp_path / "a.json", tmp_path / "a.srt"
+    code = f"""
+import json, sys
+from prodiff_tts.cli import main
+status = main(["synthesize", "Hello there. Bye.", "--backend", "onnx", "--model", {str(onnx_export)!r},
+               "--output", {str(wav)!r}, "--timestamps", {str(stamps)!r}, "--subtitles", {str(srt)!r}])
+print(json.dumps([status, sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "lightning", "hydra"))]))
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stderr
+    status, heavy = json.loads(p.stdout.strip().splitlines()[-1])
+    assert status == 0 and heavy == [], (heavy, p.stderr)
+    audio, sr = sf.read(wav)
+    assert sr == 22050 and len(audio) > 0
+    assert [w["word"] for w in json.loads(stamps.read_text())["words"]] == ["hello", "there", "bye"]
+    assert "-->" in srt.read_text()
