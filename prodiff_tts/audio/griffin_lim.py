@@ -63,6 +63,20 @@ def stft(wav: torch.Tensor, config: AudioConfig) -> torch.Tensor:
     return spec[..., :frames]
 
 
+def _overlap_add(frames: torch.Tensor, hop: int) -> torch.Tensor:
+    """``frames [B, n_fft, T]`` overlap-added at ``hop`` -> ``[B, (T - 1) * hop + n_fft]``. When ``hop`` divides
+    ``n_fft`` this is ``n_fft / hop`` shifted sums of whole blocks (several times faster than ``F.fold``,
+    which adds frame by frame); out of place, so it stays differentiable."""
+    B, n_fft, T = frames.shape
+    if n_fft % hop:
+        total = (T - 1) * hop + n_fft
+        return F.fold(frames, output_size=(1, total), kernel_size=(1, n_fft), stride=(1, hop))[:, 0, 0]
+    r = n_fft // hop
+    blocks = frames.reshape(B, r, hop, T).transpose(2, 3)  # [B, r, T, hop]: block j of every frame
+    y = sum(F.pad(blocks[:, j], (0, 0, j, r - 1 - j)) for j in range(r))  # [B, T + r - 1, hop]
+    return y.reshape(B, -1)
+
+
 def istft(spec: torch.Tensor, config: AudioConfig) -> torch.Tensor:
     """Inverse of :func:`stft`: complex [B, n_fft // 2 + 1, T] -> real [B, T * hop].
 
@@ -73,14 +87,8 @@ def istft(spec: torch.Tensor, config: AudioConfig) -> torch.Tensor:
     B, _, T = spec.shape
     win = _window(c, spec.device, spec.real.dtype)
     frames = torch.fft.irfft(spec, n=c.n_fft, dim=1) * win[None, :, None]  # [B, n_fft, T]
-    total = (T - 1) * c.hop_length + c.n_fft
-    y = F.fold(frames, output_size=(1, total), kernel_size=(1, c.n_fft), stride=(1, c.hop_length))[:, 0, 0]
-    env = F.fold(
-        (win**2)[None, :, None].expand(1, c.n_fft, T),
-        output_size=(1, total),
-        kernel_size=(1, c.n_fft),
-        stride=(1, c.hop_length),
-    )[0, 0, 0]
+    y = _overlap_add(frames, c.hop_length)
+    env = _overlap_add((win**2)[None, :, None].expand(1, c.n_fft, T), c.hop_length)[0]
     pad = (c.n_fft - c.hop_length) // 2
     y = y[:, pad : pad + T * c.hop_length]
     env = env[pad : pad + T * c.hop_length]
@@ -122,9 +130,8 @@ def mel_to_linear(log_mel: torch.Tensor, config: AudioConfig, nnls_iter: int = 2
     s = torch.matmul(pinv, mel).clamp(min=1e-6)
     if nnls_iter > 0:
         num = torch.matmul(basis.T, mel)
-        gram = basis.T @ basis
-        for _ in range(nnls_iter):
-            s = s * num / (torch.matmul(gram, s) + 1e-10)
+        for _ in range(nnls_iter):  # M^T (M s), not (M^T M) s: n_mels / (n_fft / 2 + 1) of the work
+            s = s * num / (torch.matmul(basis.T, torch.matmul(basis, s)) + 1e-10)
     return s
 
 
@@ -159,10 +166,10 @@ def griffin_lim(
         raise ValueError(f"init must be 'random' or 'zeros', got {init!r}")
     tprev = torch.zeros_like(angles)
     alpha = momentum / (1.0 + momentum)
+    magnitude = magnitude.to(angles.dtype)  # once, not a real -> complex promotion per iteration
     for _ in range(n_iter):
         rebuilt = stft(istft(magnitude * angles, config), config)
-        angles = rebuilt - alpha * tprev
-        angles = angles / (angles.abs() + 1e-16)
+        angles = torch.sgn(rebuilt - alpha * tprev)  # unit phase factors (0 stays 0); faster than z / |z|
         tprev = rebuilt
     wav = istft(magnitude * angles, config)
     return wav.squeeze(0) if squeeze else wav

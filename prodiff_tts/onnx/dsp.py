@@ -77,9 +77,8 @@ def mel_to_linear(log_mel: np.ndarray, sp: Spectral, nnls_iter: int = 20) -> np.
     s = np.maximum(np.matmul(sp.mel_pinv, mel), np.float32(1e-6))
     if nnls_iter > 0:
         num = np.matmul(sp.mel_basis.T, mel)
-        gram = sp.mel_basis.T @ sp.mel_basis
-        for _ in range(nnls_iter):
-            s = s * num / (np.matmul(gram, s) + np.float32(1e-10))
+        for _ in range(nnls_iter):  # M^T (M s), not (M^T M) s: n_mels / (n_fft / 2 + 1) of the work
+            s = s * num / (np.matmul(sp.mel_basis.T, np.matmul(sp.mel_basis, s)) + np.float32(1e-10))
     return s
 
 
