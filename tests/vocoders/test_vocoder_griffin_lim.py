@@ -95,3 +95,21 @@ def test_griffin_lim_spec_names_the_iteration_count():
     for bad in ("griffin-lim:", "griffin-lim:0", "gl:x", "gl:-3"):
         with pytest.raises(ValueError, match="positive integer"):
             griffin_lim_spec(bad)
+
+
+@pytest.mark.parametrize("n_fft, hop", [(1024, 256), (64, 16), (64, 24)])
+def test_block_overlap_add_is_fold(n_fft, hop):
+    """The shifted-block overlap-add of istft (hop divides n_fft) and its F.fold fallback (it does not) give
+    F.fold's sums, and gradients flow through them."""
+    import torch.nn.functional as F
+
+    from prodiff_tts.audio.griffin_lim import _overlap_add
+
+    frames = torch.randn(2, n_fft, 7, requires_grad=True)
+    total = 6 * hop + n_fft
+    expected = F.fold(frames, output_size=(1, total), kernel_size=(1, n_fft), stride=(1, hop))[:, 0, 0]
+    got = _overlap_add(frames, hop)
+    assert got.shape == (2, total)
+    torch.testing.assert_close(got, expected)
+    got.pow(2).sum().backward()
+    assert frames.grad is not None and torch.isfinite(frames.grad).all() and frames.grad.abs().sum() > 0
