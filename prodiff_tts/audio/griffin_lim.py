@@ -147,7 +147,10 @@ def griffin_lim(
 
     ``momentum`` 0 gives the classic algorithm; 0.99 is the accelerated one (librosa's default).
     ``init="random"`` draws the initial phase from ``generator`` (seed 0 when None, so the result is
-    deterministic); ``init="zeros"`` starts from zero phase.
+    deterministic); ``init="zeros"`` starts from zero phase; ``init="pghi"`` from the phase that phase
+    gradient heap integration (:mod:`.pghi`) derives from the magnitude, which is already close to
+    consistent, so a few iterations reach what many do from a random start (the coefficients too quiet to
+    integrate take their random phase from ``generator``).
     """
     if not 0.0 <= momentum < 1.0 + 1e-9:
         raise ValueError(f"momentum must be in [0, 1], got {momentum}")
@@ -162,8 +165,19 @@ def griffin_lim(
         angles = torch.polar(torch.ones_like(magnitude), 2 * torch.pi * phase)
     elif init == "zeros":
         angles = torch.ones_like(magnitude, dtype=torch.complex64)
+    elif init == "pghi":
+        from .pghi import pghi_phase  # numba: compiled (and cached) on first use only
+
+        if generator is None:
+            generator = torch.Generator(device="cpu").manual_seed(0)
+        seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+        rng = np.random.default_rng(seed)
+        mags = magnitude.detach().cpu().double().numpy()
+        phase = [pghi_phase(m, config.hop_length, config.n_fft, config.win_length, rng=rng) for m in mags]
+        phase = torch.from_numpy(np.stack(phase)).float()
+        angles = torch.polar(torch.ones_like(magnitude), phase.to(magnitude.device))
     else:
-        raise ValueError(f"init must be 'random' or 'zeros', got {init!r}")
+        raise ValueError(f"init must be 'random', 'zeros' or 'pghi', got {init!r}")
     tprev = torch.zeros_like(angles)
     alpha = momentum / (1.0 + momentum)
     magnitude = magnitude.to(angles.dtype)  # once, not a real -> complex promotion per iteration
@@ -183,6 +197,7 @@ def mel_to_wav_griffin_lim(
     power: float = 1.0,
     nnls_iter: int = 20,
     generator: torch.Generator | None = None,
+    init: str = "random",
 ) -> torch.Tensor:
     """Natural-log mel [B, n_mels, T] (or [n_mels, T]) -> wav [B, T * hop] in [-1, 1].
 
@@ -195,7 +210,8 @@ def mel_to_wav_griffin_lim(
     mag = mel_to_linear(log_mel.float(), config, nnls_iter=nnls_iter)
     if power != 1.0:
         mag = mag**power
-    wav = griffin_lim(mag, config, n_iter=n_iter, momentum=momentum, generator=generator).clamp(-1.0, 1.0)
+    wav = griffin_lim(mag, config, n_iter=n_iter, momentum=momentum, generator=generator, init=init)
+    wav = wav.clamp(-1.0, 1.0)
     return wav.squeeze(0) if squeeze else wav
 
 

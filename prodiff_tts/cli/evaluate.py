@@ -280,8 +280,9 @@ def add_evaluate_vocoder(sub: argparse._SubParsersAction) -> None:
                                    "threads. The --json schema is in prodiff_tts/bench/vocoder_eval.py.")
     p.add_argument("data", type=Path, help="a `tts prepare` output directory")
     p.add_argument("--vocoders", nargs="+", default=["griffin-lim"], metavar="VOCODER",
-                   help="griffin-lim (griffin-lim:N: N iterations instead of 32), or a trained vocoder (directory or "
-                        ".safetensors); default griffin-lim")
+                   help="griffin-lim (griffin-lim:N: N iterations instead of 32; griffin-lim:N:pghi: N iterations "
+                        "started from the phase gradient heap integration phase), or a trained vocoder (directory "
+                        "or .safetensors); default griffin-lim")
     p.add_argument("--split", default="test", help="split of the manifest (default test)")
     p.add_argument("--items", type=positive_int, default=20, help="utterances to score (default 20)")
     p.add_argument("--threads", type=positive_int, default=2, help="torch threads (default 2)")

@@ -13,24 +13,36 @@ from .base import Vocoder
 __all__ = ["GriffinLimVocoder", "griffin_lim_spec"]
 
 
-def griffin_lim_spec(spec: str) -> dict[str, int] | None:
+PHASE_INITS = ("random", "pghi")
+
+
+def griffin_lim_spec(spec: str) -> dict[str, int | str] | None:
     """The settings a Griffin-Lim spec names: ``"griffin-lim"`` (or ``"gl"``) -> ``{}``, ``"griffin-lim:16"``
-    -> ``{"n_iter": 16}`` (the iteration count, which trades speed for phase quality); None when ``spec`` is
-    not a Griffin-Lim spec. A bad count raises ValueError."""
-    name, sep, count = spec.strip().lower().replace("_", "-").partition(":")
+    -> ``{"n_iter": 16}`` (the iteration count, which trades speed for phase quality),
+    ``"griffin-lim:8:pghi"`` -> ``{"n_iter": 8, "phase_init": "pghi"}`` (the starting phase: ``random`` or
+    ``pghi``); None when ``spec`` is not a Griffin-Lim spec. A bad part raises ValueError."""
+    name, *parts = spec.strip().lower().replace("_", "-").split(":")
     if name not in ("griffin-lim", "gl"):
         return None
-    if not sep:
-        return {}
-    if not count.isdigit() or int(count) < 1:
-        raise ValueError(f"{spec!r}: the Griffin-Lim iteration count must be a positive integer (griffin-lim:16)")
-    return {"n_iter": int(count)}
+    settings: dict[str, int | str] = {}
+    for part in parts:
+        if part.isdigit() and "n_iter" not in settings:  # 0: the starting phase alone
+            settings["n_iter"] = int(part)
+        elif part in PHASE_INITS and "phase_init" not in settings:
+            settings["phase_init"] = part
+        else:
+            raise ValueError(
+                f"{spec!r}: expected griffin-lim[:ITERATIONS][:{'|'.join(PHASE_INITS)}] (griffin-lim:8:pghi)"
+            )
+    return settings
 
 
 class GriffinLimVocoder(Vocoder):
     """Mel -> linear magnitude (non-negative least squares on the mel basis) -> fast Griffin-Lim.
 
-    Deterministic: the initial phase is drawn from a generator seeded with ``seed`` on every call.
+    ``phase_init`` is where the iterations start: a random phase, or the phase that phase gradient heap
+    integration derives from the magnitude (``"pghi"``). Deterministic: the random phase is drawn from a
+    generator seeded with ``seed`` on every call.
     """
 
     name = "griffin-lim"
@@ -43,10 +55,14 @@ class GriffinLimVocoder(Vocoder):
         power: float = 1.0,
         nnls_iter: int = 20,
         seed: int = 0,
+        phase_init: str = "random",
     ) -> None:
         super().__init__(audio_config)
         if n_iter < 0:
             raise ValueError(f"n_iter must be >= 0, got {n_iter}")
+        if phase_init not in PHASE_INITS:
+            raise ValueError(f"phase_init must be one of {', '.join(PHASE_INITS)}, got {phase_init!r}")
+        self.phase_init = phase_init
         self.n_iter = int(n_iter)
         self.momentum = float(momentum)
         self.power = float(power)
@@ -63,6 +79,7 @@ class GriffinLimVocoder(Vocoder):
             power=self.power,
             nnls_iter=self.nnls_iter,
             generator=gen,
+            init=self.phase_init,
         )
 
     def config(self) -> dict[str, Any]:
@@ -73,4 +90,5 @@ class GriffinLimVocoder(Vocoder):
             "power": self.power,
             "nnls_iter": self.nnls_iter,
             "seed": self.seed,
+            "phase_init": self.phase_init,
         }

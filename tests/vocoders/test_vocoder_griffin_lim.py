@@ -86,14 +86,17 @@ def test_bad_arguments() -> None:
         griffin_lim(mag, AC, n_iter=1, momentum=1.5)
 
 
-def test_griffin_lim_spec_names_the_iteration_count():
+def test_griffin_lim_spec_names_the_iteration_count_and_phase_start():
     from prodiff_tts.vocoders.griffin_lim import griffin_lim_spec
 
     assert griffin_lim_spec("griffin-lim") == {} and griffin_lim_spec("GL") == {}
     assert griffin_lim_spec("griffin_lim:16") == {"n_iter": 16}
+    assert griffin_lim_spec("gl:8:pghi") == {"n_iter": 8, "phase_init": "pghi"}
+    assert griffin_lim_spec("gl:PGHI") == {"phase_init": "pghi"}
+    assert griffin_lim_spec("gl:0:pghi") == {"n_iter": 0, "phase_init": "pghi"}
     assert griffin_lim_spec("istft") is None and griffin_lim_spec("exp/voc") is None
-    for bad in ("griffin-lim:", "griffin-lim:0", "gl:x", "gl:-3"):
-        with pytest.raises(ValueError, match="positive integer"):
+    for bad in ("griffin-lim:", "gl:x", "gl:-3", "gl:8:8", "gl:pghi:random"):
+        with pytest.raises(ValueError, match="expected griffin-lim"):
             griffin_lim_spec(bad)
 
 

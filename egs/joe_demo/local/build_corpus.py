@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(todo)} to synthesize (jobs {args.jobs})", flush=True)
     t0 = time.monotonic()
     jobs = [(ci, ch, str(args.out), str(args.model)) for ci, ch in todo]
+    pool = None
     if args.jobs == 1:
         results_iter = map(synthesize_chunk, jobs)
     else:
@@ -236,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         failures += [(cid, "", err) for cid, d, err, _ in res if d is None]
         if n % 10 == 0 or n == len(jobs):
             print(f"  {n}/{len(jobs)} chunks, {time.monotonic() - t0:.0f} s", flush=True)
+    if pool is not None:  # now, not at interpreter exit, where its wake-up pipe may already be closed
+        pool.shutdown()
     # metadata and summary from what is on disk (complete clips only), so a partial build stays consistent
     rows, seconds, with_words = [], 0.0, 0
     import soundfile as sf
