@@ -293,3 +293,23 @@ def test_a_closed_pipe_is_one_line(tiny_bundle):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 2
     assert err.strip() == "tts: error: standard output was closed before the audio was complete", err
+
+
+def test_synthesis_does_not_import_training_or_analysis_only_modules(tiny_bundle, tmp_path):
+    """In a fresh interpreter, `tts synthesize` with Griffin-Lim imports neither numba (alignment search and PGHI
+    only) nor scipy.signal (pulled in by librosa.filters): about 2.5 s of every start on this machine."""
+    import json
+    import subprocess
+
+    wav = tmp_path / "a.wav"
+    code = f"""
+import json, sys
+from prodiff_tts.cli import main
+status = main(["synthesize", "Hello there.", "--model", {str(tiny_bundle)!r}, "--steps", "4", "-o", {str(wav)!r}])
+print(json.dumps([status, sorted(m for m in ("numba", "scipy.signal", "librosa.filters") if m in sys.modules)]))
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stderr
+    status, heavy = json.loads(p.stdout.strip().splitlines()[-1])
+    assert status == 0 and heavy == [], (heavy, p.stderr)
+    assert sf.info(str(wav)).frames > 0

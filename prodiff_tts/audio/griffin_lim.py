@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import functools
 
-import librosa
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .config import AudioConfig
+from .filterbank import slaney_mel_basis
 
 __all__ = [
     "stft",
@@ -97,9 +97,7 @@ def istft(spec: torch.Tensor, config: AudioConfig) -> torch.Tensor:
 
 @functools.lru_cache(maxsize=8)
 def _mel_basis_np(config: AudioConfig) -> np.ndarray:
-    return librosa.filters.mel(
-        sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax
-    ).astype(np.float32)
+    return slaney_mel_basis(config.sample_rate, config.n_fft, config.n_mels, config.fmin, config.fmax)
 
 
 def mel_basis(config: AudioConfig, device: torch.device | str = "cpu") -> torch.Tensor:

@@ -1,12 +1,12 @@
-"""Batched log-mel spectrogram in torch (CPU or GPU): torch.stft + librosa's Slaney mel basis."""
+"""Batched log-mel spectrogram in torch (CPU or GPU): torch.stft + the Slaney mel basis (librosa's)."""
 
 from __future__ import annotations
 
-import librosa
 import torch
 from torch import nn
 
 from .config import AudioConfig
+from .filterbank import slaney_mel_basis
 
 
 class MelSpectrogram(nn.Module):
@@ -19,9 +19,7 @@ class MelSpectrogram(nn.Module):
     def __init__(self, config: AudioConfig) -> None:
         super().__init__()
         self.config = config
-        basis = librosa.filters.mel(
-            sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax
-        )
+        basis = slaney_mel_basis(config.sample_rate, config.n_fft, config.n_mels, config.fmin, config.fmax)
         self.register_buffer("mel_basis", torch.from_numpy(basis).float(), persistent=False)
         self.register_buffer("window", torch.hann_window(config.win_length), persistent=False)
 

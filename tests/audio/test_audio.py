@@ -136,3 +136,19 @@ def test_atomic_write_gives_the_usual_permissions(tmp_path) -> None:
     for name in ("w.safetensors", "t.txt"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(
+    "sr, n_fft, n_mels, fmin, fmax",
+    [(22050, 1024, 80, 0.0, 8000.0), (16000, 512, 40, 50.0, 7600.0), (24000, 2048, 128, 0.0, 12000.0),
+     (8000, 256, 20, 300.0, 900.0)],
+)
+def test_slaney_mel_basis_equals_librosa(sr, n_fft, n_mels, fmin, fmax) -> None:
+    import librosa
+
+    from prodiff_tts.audio.filterbank import slaney_mel_basis
+
+    ours = slaney_mel_basis(sr, n_fft, n_mels, fmin, fmax)
+    theirs = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    assert ours.dtype == np.float32 and ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-9)
