@@ -146,9 +146,10 @@ def griffin_lim(
     ``momentum`` 0 gives the classic algorithm; 0.99 is the accelerated one (librosa's default).
     ``init="random"`` draws the initial phase from ``generator`` (seed 0 when None, so the result is
     deterministic); ``init="zeros"`` starts from zero phase; ``init="pghi"`` from the phase that phase
-    gradient heap integration (:mod:`.pghi`) derives from the magnitude, which is already close to
-    consistent, so a few iterations reach what many do from a random start (the coefficients too quiet to
-    integrate take their random phase from ``generator``).
+    gradient heap integration (:mod:`.pghi`) derives from the magnitude (the coefficients too quiet to
+    integrate take their random phase from ``generator``): on a true STFT magnitude it starts near a
+    consistent phase, on a magnitude estimated from a mel it measured no better than a random start
+    (docs/speed.md).
     """
     if not 0.0 <= momentum < 1.0 + 1e-9:
         raise ValueError(f"momentum must be in [0, 1], got {momentum}")
