@@ -51,6 +51,7 @@ for line in open(d / "manifest.jsonl"):
 gain_db = 10 * np.log10(np.mean(N, 0) / np.mean(G, 0))  # [80, L/2+1], natural over generated
 gain_db[:, 0] = 0.0
 mod_hz = np.fft.rfftfreq(L, HOP_S)
+print("gain dB averaged over bands at", np.round(mod_hz[::4], 1), "Hz:", np.round(gain_db.mean(0)[::4], 2))
 K = float(sys.argv[1])
 
 
