@@ -124,6 +124,18 @@ class Synthesizer:
         # espeak (through phonemizer) and warnings.catch_warnings are process-wide state: one text at a time
         self._text_lock = threading.Lock()
 
+    @property
+    def vocoder_label(self) -> str:
+        """The vocoder as reports print it: ``vocoder_name``, with "bundle" spelt out as the voice's own
+        vocoder and its kind (``bundle (istft)``)."""
+        if self.vocoder_name != "bundle":
+            return self.vocoder_name
+        try:
+            kind = read_json(self.bundle_dir / self.config.vocoder / "vocoder.json").get("name")
+        except (BundleError, OSError):  # the report still names it; loading the vocoder says what is wrong
+            kind = None
+        return f"bundle ({kind})" if kind else "bundle"
+
     def _check_vocoder(self, untrained_ok: bool) -> None:
         from .vocoders import VOCODER_NAMES
 

@@ -70,3 +70,9 @@ def test_a_named_denoiser_serves_its_own_steps_and_the_teacher_any(no_model_over
     a = synth.mel_batch(["Hello there."], steps=2, schedule="uniform", denoiser="teacher")[0]
     b = synth.mel_batch(["Hello there."], steps=2, schedule="uniform")[0]
     assert a.shape == b.shape and not torch.allclose(a, b)  # another denoiser, same durations
+
+
+def test_reports_name_the_voices_own_vocoder_by_its_kind():
+    synth = Synthesizer.from_pretrained(vocoder="bundle")
+    assert synth.vocoder_name == "bundle" and synth.vocoder_label == "bundle (istft)"
+    assert Synthesizer.from_pretrained().vocoder_label == "griffin-lim"

@@ -361,7 +361,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
             ms, ms_bands = ms_distance(heard, recorded_mels)
             results.append({
                 "steps": p.steps, "schedule": p.schedule, "source": p.plan.source, "denoiser": p.plan.denoiser,
-                "vocoder": vsynth.vocoder_name, "distilled": p.distilled(synth), "items": len(per_item), **summary,
+                "vocoder": vsynth.vocoder_label, "distilled": p.distilled(synth), "items": len(per_item), **summary,
                 "teacher_forced_mel_l1": tf,
                 "wer": error_rate(texts, hyps, "word") if recognizer else None,
                 "cer": error_rate(texts, hyps, "char") if recognizer else None,
@@ -400,7 +400,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
         "schema_version": EVAL_SCHEMA_VERSION, "kind": "evaluate",
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "bundle": str(bundle), "data": str(data_dir), "split": split, "items": len(refs),
-        "vocoder": synth.vocoder_name, "vocoders": [s_.vocoder_name for s_ in by_vocoder.values()], "seed": seed, "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "vocoder": synth.vocoder_label, "vocoders": [s_.vocoder_label for s_ in by_vocoder.values()], "seed": seed, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "teacher_reference": teacher_ref, "asr": asr_info, "mos": mos_info, "results": results,
         "recordings": recordings,
         "notes": notes,

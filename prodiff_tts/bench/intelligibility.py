@@ -129,7 +129,7 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                         emb.append(embed(wav, sr))
             row = {
                 "steps": k, "schedule": schedule, "source": plan.source, "denoiser": plan.denoiser,
-                "vocoder": vsynth.vocoder_name,
+                "vocoder": vsynth.vocoder_label,
                 "wer": error_rate(normalized, hyps, "word"), "cer": error_rate(normalized, hyps, "char"),
                 "gv_ratio": None, "ms_distance_db": None, "frechet_mel": None, "frechet_whisper": None,
                 "gv_per_band": None, "ms_per_band": None,
@@ -149,7 +149,7 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
     return {
         "schema_version": SCHEMA_VERSION, "kind": "intelligibility",
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "bundle": str(bundle), "vocoders": [s_.vocoder_name for s_ in synths], "seed": seed,
+        "bundle": str(bundle), "vocoders": [s_.vocoder_label for s_ in synths], "seed": seed,
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "asr": {"engine": recognizer.name, "version": recognizer.version},
         "reference": None if reference_data is None else {"data": str(reference_data), "split": reference_split,

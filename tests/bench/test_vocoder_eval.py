@@ -115,9 +115,11 @@ def test_griffin_lim_iteration_specs_are_rows_of_their_own(prepared_tiny):
     assert (few["vocoder"], many["vocoder"]) == ("griffin-lim:1", "gl:24")
     # more phase-retrieval iterations bring the resynthesis closer to the input mel
     assert many["mel_l1"] < few["mel_l1"]
+    (pghi,) = evaluate_vocoders(prepared_tiny, ["gl:1:pghi"], items=1, threads=1, f0=False)["results"]
+    assert pghi["vocoder"] == "gl:1:pghi" and pghi["mel_l1"] != few["mel_l1"]  # another starting phase
 
 
-def test_a_bad_griffin_lim_iteration_count_is_one_line(prepared_tiny, capsys):
-    rc = main(["evaluate-vocoder", str(prepared_tiny), "--vocoders", "griffin-lim:0", "--items", "1"])
+def test_a_bad_griffin_lim_spec_is_one_line(prepared_tiny, capsys):
+    rc = main(["evaluate-vocoder", str(prepared_tiny), "--vocoders", "griffin-lim:x", "--items", "1"])
     err = capsys.readouterr().err
-    assert rc == 2 and "iteration count must be a positive integer" in err and "Traceback" not in err
+    assert rc == 2 and "expected griffin-lim[:ITERATIONS]" in err and "Traceback" not in err
