@@ -5,8 +5,9 @@ For a Gaussian window the STFT phase and log-magnitude are tied: the phase's tim
 log-magnitude's frequency derivative and vice versa. PGHI estimates both from the magnitude alone and
 integrates them, always spreading from the largest coefficient not yet reached (a max-heap), so the phase of
 the strong, reliable coefficients is fixed first. A Hann window is treated as the Gaussian that fits it best
-(``gamma = 0.25645 * L**2``). The result is a start for (fast) Griffin-Lim that is far nearer a consistent
-phase than a random one.
+(``gamma = 0.25645 * L**2``). The result is a start for (fast) Griffin-Lim: on a true STFT magnitude far
+nearer a consistent phase than a random one; on a magnitude estimated from a mel it measured no better
+(docs/speed.md).
 
 Conventions are those of :func:`~prodiff_tts.audio.griffin_lim.stft`: bins ``m = 0..n_fft/2``, frame-local
 FFTs (phase relative to each frame's first sample) of a window centred in its ``n_fft`` frame, which adds
