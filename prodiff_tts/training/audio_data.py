@@ -22,7 +22,7 @@ import json
 import logging
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -145,8 +145,14 @@ class SegmentDataset(_AudioDataset):
     """Random ``segment_size``-sample segments (hop-aligned start; zero/floor padded when the clip is
     shorter) -> ``{"wav": [segment_size], "mel": [n_mels, segment_size // hop]}``."""
 
-    def __init__(self, items: Sequence[AudioItem], config: AudioConfig, segment_size: int = 8192, **kw: Any) -> None:
+    def __init__(self, items: Sequence[AudioItem], config: AudioConfig, segment_size: int = 8192,
+                 generated_mel_fraction: float = 1.0, **kw: Any) -> None:
         super().__init__(items, config, **kw)
+        if not 0.0 <= generated_mel_fraction <= 1.0:
+            raise ValueError(f"generated_mel_fraction {generated_mel_fraction} is not in [0, 1]")
+        # share of segments drawn with an item's paired (generated) mel; the rest use the recording's own
+        # mel, so that a vocoder fine-tuned for the acoustic model keeps resynthesizing recordings
+        self.generated_mel_fraction = generated_mel_fraction
         if segment_size <= 0 or segment_size % config.hop_length:
             raise ValueError(f"segment_size {segment_size} must be a positive multiple of hop {config.hop_length}")
         self.segment_size = segment_size
@@ -172,6 +178,9 @@ class SegmentDataset(_AudioDataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         c, item = self.config, self.items[i]
         hop, seg_f = c.hop_length, self.segment_frames
+        if item.mel is not None and self.generated_mel_fraction < 1.0 \
+                and float(torch.rand(())) >= self.generated_mel_fraction:
+            item = replace(item, mel=None)
         if item.mel is None and not self.cache_audio and self.loudness_dbfs is None:
             seg = self._read_segment(item)
             if seg is not None:
@@ -244,8 +253,10 @@ class VocoderDataModule(L.LightningDataModule):
         pin_memory: bool = False,
         mel_length_tolerance: int = 2,
         loudness_dbfs: float | None = None,
+        generated_mel_fraction: float = 1.0,
     ) -> None:
         super().__init__()
+        self.generated_mel_fraction = generated_mel_fraction
         self.loudness_dbfs = loudness_dbfs
         self.audio_config = audio_config or AudioConfig()
         self.train_items = [self._item(x) for x in train]
@@ -311,7 +322,8 @@ class VocoderDataModule(L.LightningDataModule):
             loudness_dbfs=self.loudness_dbfs,
         )
         if self.train_set is None:
-            self.train_set = SegmentDataset(self.train_items, self.audio_config, self.segment_size, **kw)
+            self.train_set = SegmentDataset(self.train_items, self.audio_config, self.segment_size,
+                                            generated_mel_fraction=self.generated_mel_fraction, **kw)
         if self.val_set is None:
             self.val_set = ClipDataset(self.val_items, self.audio_config, self.val_max_seconds, **kw)
 

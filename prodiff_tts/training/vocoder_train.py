@@ -130,6 +130,7 @@ def train_vocoder(cfg: DictConfig) -> Path:
         manifest, mel_dir=d.mel_dir, audio_config=audio, segment_size=int(d.segment_size),
         batch_size=int(d.batch_size), num_workers=int(d.num_workers), val_clips=int(d.val_clips),
         val_max_seconds=d.val_max_seconds, cache_audio=bool(d.cache_audio), pin_memory=bool(d.pin_memory),
+        generated_mel_fraction=float(d.generated_mel_fraction),
     )
     module = vocoder_module_from_cfg(OmegaConf.to_container(v, resolve=True), audio, sample_dir=str(run_dir / "samples"))
     if v.init_from:

@@ -120,6 +120,24 @@ def test_paired_generated_mels(tmp_path) -> None:
         ds[0]
 
 
+def test_generated_mel_fraction_mixes_in_the_recordings_mels(tmp_path) -> None:
+    wav = tmp_path / "a.wav"
+    sf.write(wav, _tone(0.5, AC.sample_rate, 150.0), AC.sample_rate)
+    frames = int(0.5 * AC.sample_rate) // AC.hop_length
+    np.save(tmp_path / "a.npy", np.full((frames, AC.n_mels), 7.0, np.float32))  # unlike any real log-mel
+    item = AudioItem(str(wav), mel=str(tmp_path / "a.npy"))
+
+    def generated_share(fraction: float, draws: int = 60) -> float:
+        ds = SegmentDataset([item], AC, segment_size=2048, generated_mel_fraction=fraction)
+        return float(np.mean([bool((ds[0]["mel"] == 7.0).all()) for _ in range(draws)]))
+
+    torch.manual_seed(0)
+    assert generated_share(1.0) == 1.0 and generated_share(0.0) == 0.0
+    assert 0.25 < generated_share(0.5) < 0.75
+    with pytest.raises(ValueError, match="generated_mel_fraction"):
+        SegmentDataset([item], AC, segment_size=2048, generated_mel_fraction=1.5)
+
+
 # --- module -----------------------------------------------------------------------------------------
 class _Board:
     """Stands in for a TensorBoard SummaryWriter (not installed here): records what is logged."""
