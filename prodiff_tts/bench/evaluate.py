@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..data.dataset import FeatureDataset, collate
-from ..data.stats import FeatureStats
+from ..data.stats import FeatureStats, same_corpus
 from ..diffusion.sampler import ddim_sample
 from ..diffusion.schedule import schedule_from_config, uniform_timesteps
 from .metrics import (
@@ -282,7 +282,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
         tf_refs = held_out.references
     else:
         notes.append("the corpus was prepared with another phoneme vocabulary: no teacher-forced scores")
-    if not np.allclose(stats.mel_mean, synth.mel_mean.flatten().cpu().numpy(), atol=1e-4):
+    if not same_corpus(stats, FeatureStats.load(synth.bundle_dir / "stats.json")):
         notes.append("the corpus' feature statistics differ from the voice's (another corpus?)")
 
     recognizer = None

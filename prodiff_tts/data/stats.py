@@ -37,6 +37,14 @@ class FeatureStats:
             raise ValueError(f"corrupt feature statistics file {path}: {e}") from None
 
 
+def same_corpus(a: FeatureStats, b: FeatureStats) -> bool:
+    """True when two sets of statistics describe the same corpus. Two builds of one corpus are not
+    bit-identical (Piper's synthesis and the silence trimming move a few frames: joe's two builds differ
+    by ~1e-4); another corpus differs by orders of magnitude more."""
+    return all(np.allclose(getattr(a, k), getattr(b, k), rtol=1e-3, atol=1e-3)
+               for k in ("mel_mean", "mel_std", "f0_mean", "f0_std", "energy_mean", "energy_std"))
+
+
 class StatsAccumulator:
     """Sums of the sufficient statistics stored beside each cached utterance."""
 
