@@ -37,6 +37,10 @@ def check_resume(module: torch.nn.Module, path: str | Path) -> None:
     state = ckpt.get("state_dict") if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f"cannot resume from {path}: not a training checkpoint (no state_dict)")
+    fill = getattr(module, "fill_missing_state", None)
+    if fill is not None:  # state the module derives itself (the vocoder's moving average)
+        state = dict(state)
+        fill(state)
     own = module.state_dict()
     problems = [f"missing {k}" for k in own if k not in state]
     problems += [f"unexpected {k}" for k in state if k not in own]

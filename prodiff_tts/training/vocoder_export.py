@@ -26,7 +26,8 @@ def export_generator(generator: Vocoder, out_dir: str | os.PathLike, fold_weight
 
 
 def export_vocoder(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, fold_weight_norm: bool = True) -> Path:
-    """Lightning checkpoint of :class:`~.vocoder_module.VocoderLightningModule` -> ``save_vocoder`` directory.
+    """Lightning checkpoint of :class:`~.vocoder_module.VocoderLightningModule` -> ``save_vocoder`` directory:
+    the generator's moving average when the run kept one (``vocoder.ema_decay``), else its weights.
     Loads with ``weights_only=True``."""
     ckpt = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
     hp = ckpt.get("hyper_parameters")
@@ -35,7 +36,8 @@ def export_vocoder(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, fo
     gen_kwargs = dict(hp["generator"].get("kwargs", {}) or {})
     gen_kwargs["audio_config"] = AudioConfig.from_dict(dict(hp.get("audio_config") or {}))
     model = build_vocoder(str(hp["generator"]["name"]), **gen_kwargs)
-    prefix = "generator."
+    ema = any(k.startswith("generator_ema.module.") for k in ckpt["state_dict"])
+    prefix = "generator_ema.module." if ema else "generator."
     state = {k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
     model.load_state_dict(state, strict=True)
     return export_generator(model, out_dir, fold_weight_norm)

@@ -49,6 +49,7 @@ from ..vocoders.losses import (
     phase_loss,
     spectrum_loss,
 )
+from .ema import EMA
 from .plots import mel_image
 
 __all__ = ["VocoderLightningModule", "build_discriminators"]
@@ -100,6 +101,7 @@ class VocoderLightningModule(L.LightningModule):
         spectrum_weight: float = 0.0,
         mel_only_steps: int = 0,
         grad_clip: float | None = None,
+        ema_decay: float = 0.0,
         val_log_clips: int = 2,
         sample_dir: str | None = None,
     ) -> None:
@@ -120,6 +122,10 @@ class VocoderLightningModule(L.LightningModule):
         self.stft_loss = MultiResolutionSTFTLoss() if stft_weight > 0 else None
         self.val_mel = MelSpectrogram(self.audio_config)
         self.adv_weights = {n: float((adv_weights or {}).get(n, 1.0)) for n in self.discriminators}
+        # A GAN generator's weights wander from one step to the next (band levels of the joe run moved by
+        # +-0.3 nats between checkpoints 10 minutes apart); their moving average is what is validated and
+        # exported (``export_vocoder``), as checkpoint averaging did for that run.
+        self.generator_ema = EMA(self.generator, ema_decay) if ema_decay > 0 else None
         self._logged_recordings: set[str] = set()
 
     # --- counters -------------------------------------------------------------------------------
@@ -152,8 +158,26 @@ class VocoderLightningModule(L.LightningModule):
         """Generator steps taken (Lightning's global_step also counts the discriminator's)."""
         return self.gen_step_from_global(self.global_step)
 
+    @property
+    def inference_generator(self) -> Vocoder:
+        """The generator that is validated and exported: the moving average when ``ema_decay`` > 0."""
+        return self.generator if self.generator_ema is None else self.generator_ema.module
+
     def forward(self, log_mel: torch.Tensor) -> torch.Tensor:
-        return self.generator(log_mel)
+        return self.inference_generator(log_mel)
+
+    def fill_missing_state(self, state: dict[str, torch.Tensor]) -> None:
+        """A checkpoint written without ``ema_decay`` resumes with the average started at its generator
+        (and one written with it drops the average when it is off)."""
+        ema, gen = "generator_ema.module.", "generator."
+        if self.generator_ema is not None and not any(k.startswith(ema) for k in state):
+            state.update({ema + k[len(gen):]: v.clone() for k, v in list(state.items()) if k.startswith(gen)})
+        elif self.generator_ema is None:
+            for k in [k for k in state if k.startswith(ema)]:
+                del state[k]
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.fill_missing_state(checkpoint["state_dict"])
 
     # --- optimisation -----------------------------------------------------------------------------
     def configure_optimizers(self):
@@ -228,6 +252,8 @@ class VocoderLightningModule(L.LightningModule):
             logs["train/fm"] = fm_total.detach()
         self._step(opt_g, loss_g)
         self.untoggle_optimizer(opt_g)
+        if self.generator_ema is not None:
+            self.generator_ema.update(self.generator, self.gen_step)
 
         if hp.lr_decay_every and (self.gen_step % hp.lr_decay_every == 0):
             for s in self._schedulers():
@@ -271,7 +297,7 @@ class VocoderLightningModule(L.LightningModule):
     # --- validation -------------------------------------------------------------------------------
     def validation_step(self, batch: Mapping[str, Any], batch_idx: int) -> torch.Tensor:
         mel = batch["mel"]
-        y_hat = self.generator(mel)
+        y_hat = self.inference_generator(mel)
         mel_hat = self.val_mel(y_hat)
         T = min(mel.shape[-1], mel_hat.shape[-1])
         l1 = F.l1_loss(mel_hat[..., :T], mel[..., :T])

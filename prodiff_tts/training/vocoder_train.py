@@ -46,6 +46,7 @@ def vocoder_module_from_cfg(v: Mapping[str, Any], audio: AudioConfig, sample_dir
         spectrum_weight=float(loss["spectrum_weight"]),
         mel_only_steps=int(v["mel_only_steps"]),
         grad_clip=optim["grad_clip"],
+        ema_decay=float(v["ema_decay"]),
         val_log_clips=int(v["val_log_clips"]),
         sample_dir=sample_dir,
     )
@@ -156,6 +157,6 @@ def train_vocoder(cfg: DictConfig) -> Path:
         log.info("resuming vocoder training from %s", resume)
     trainer.fit(module, datamodule=dm, ckpt_path=str(resume) if resume else None, weights_only=True)
     if trainer.is_global_zero:
-        export_generator(module.generator, run_dir / "export")
+        export_generator(module.inference_generator, run_dir / "export")
     best_path = best.best_model_path
     return Path(best_path) if best_path and Path(best_path).is_file() else ckpt_dir / "last.ckpt"

@@ -223,6 +223,35 @@ def test_spectral_losses_train_a_prior_model(tmp_path) -> None:
     assert metrics["train/loss_g"] > 45 * metrics["train/mel_l1"]  # the spectral terms are in the generator loss
 
 
+def test_moving_average_is_validated_and_exported(tmp_path) -> None:
+    """With ema_decay the generator's moving average follows the trained weights (warm-up decay
+    min(d, (1+s)/(10+s)) per generator step s), serves forward() and is what export_vocoder writes."""
+    wavs = corpus_wavs(tmp_path)
+    dm = VocoderDataModule(wavs[1:], wavs[:1], AC, segment_size=2048, batch_size=2, val_clips=1, val_max_seconds=0.5)
+    L.seed_everything(0, verbose=False)
+    module = VocoderLightningModule(TINY_GEN, AC.to_dict(), ["mrd"], TINY_DISC, mel_only_steps=1, ema_decay=0.5)
+    start = [p.detach().clone() for p in module.generator.parameters()]
+    seen = []
+    module.on_train_batch_start = lambda batch, i: seen.append([p.detach().clone() for p in module.generator.parameters()])
+    trainer = L.Trainer(accelerator="cpu", max_steps=module.trainer_max_steps(3), max_epochs=-1, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                        num_sanity_val_steps=0, limit_val_batches=0)
+    trainer.fit(module, datamodule=dm)
+    weights = seen[1:] + [[p.detach() for p in module.generator.parameters()]]  # after generator steps 1, 2, 3
+    expect = start
+    for s, w in enumerate(weights, start=1):
+        d = min(0.5, (1 + s) / (10 + s))
+        expect = [d * e + (1 - d) * x for e, x in zip(expect, w)]
+    for e, got in zip(expect, module.generator_ema.module.parameters()):
+        assert torch.allclose(got, e, atol=1e-6)
+    mel = torch.randn(1, AC.n_mels, 4) - 5
+    module.eval()
+    assert not torch.allclose(module(mel), module.generator(mel), atol=1e-5)  # forward() is the average's
+    ckpt = tmp_path / "m.ckpt"
+    trainer.save_checkpoint(ckpt, weights_only=False)
+    assert torch.allclose(load_vocoder(export_vocoder(ckpt, tmp_path / "export"))(mel), module(mel), atol=1e-6)
+
+
 def test_spectral_losses_need_a_spectrum_vocoder() -> None:
     gen = {"name": "hifigan", "kwargs": {"upsample_initial_channel": 16}}
     with pytest.raises(ValueError, match="predicts a spectrum"):
@@ -250,6 +279,25 @@ def test_train_vocoder_resumes_from_last(tmp_path) -> None:
     train_vocoder(_cfg(tmp_path, manifest, 3))  # continues from last.ckpt
     assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == 5
     assert not list((run / "checkpoints").glob(".*tmp*"))  # atomic writes leave no temporaries
+
+
+def test_a_run_without_moving_average_resumes_with_one(tmp_path) -> None:
+    """ema_decay switched on for a run that had none: the average starts at the checkpoint's generator."""
+    manifest = write_manifest(tmp_path / "prep", corpus_wavs(tmp_path))
+    train_vocoder(_cfg(tmp_path, manifest, 2))
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    before = torch.load(last, map_location="cpu", weights_only=True)["state_dict"]
+    assert not any(k.startswith("generator_ema.") for k in before)
+    cfg = _cfg(tmp_path, manifest, 3)
+    cfg.vocoder.ema_decay = 0.999
+    train_vocoder(cfg)
+    after = torch.load(last, map_location="cpu", weights_only=True)
+    assert after["global_step"] == 5
+    ema = {k[len("generator_ema.module."):]: v for k, v in after["state_dict"].items() if k.startswith("generator_ema.module.")}
+    gen = {k[len("generator."):]: v for k, v in before.items() if k.startswith("generator.")}
+    assert ema.keys() == gen.keys()
+    # one generator step at the warm-up decay (1+3)/(10+3) from the old generator: still near it
+    assert all(torch.allclose(ema[k], gen[k], atol=0.05) for k in gen)
 
 
 def test_resume_modes(tmp_path) -> None:
