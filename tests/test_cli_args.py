@@ -14,8 +14,8 @@ from prodiff_tts.cli.train import distill_overrides, search_overrides
 
 from cli_checks import one_line_error
 
-SUBCOMMANDS = ["prepare", "train", "distill", "search", "export", "export-onnx", "generate-mels", "synthesize", "serve",
-               "voices", "benchmark", "evaluate", "evaluate-vocoder"]
+SUBCOMMANDS = ["prepare", "train", "distill", "search", "export", "export-vocoder", "export-onnx", "generate-mels",
+               "synthesize", "serve", "voices", "benchmark", "evaluate", "evaluate-vocoder"]
 
 
 def test_every_subcommand_has_a_working_help(capsys):

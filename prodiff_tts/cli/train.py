@@ -1,6 +1,7 @@
 """The commands on the training configs: ``tts train``, ``tts distill --teacher CKPT``, ``tts search --model PATH
 --steps K`` (each with free Hydra overrides of prodiff_tts/configs/train.yaml), and the steps after training:
-``tts export`` (checkpoint -> voice bundle) and ``tts generate-mels`` (mels for vocoder fine-tuning)."""
+``tts export`` (checkpoint -> voice bundle), ``tts export-vocoder`` (vocoder checkpoint -> vocoder
+directory or into a bundle) and ``tts generate-mels`` (mels for vocoder fine-tuning)."""
 
 from __future__ import annotations
 
@@ -148,6 +149,42 @@ def _run_export(args: argparse.Namespace) -> int:
     cfg = export_bundle(args.checkpoint, args.out, voice=args.voice, distilled=args.distilled, vocoder=args.vocoder,
                         teacher_steps=tuple(sorted(set(args.teacher_steps))), weights_dtype=args.weights_dtype)
     print(f"exported {args.checkpoint} -> {args.out}/ (denoisers: {[d.name for d in cfg.denoisers]})")
+    return 0
+
+
+def add_export_vocoder(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export-vocoder", help="vocoder training checkpoint -> vocoder directory, or into a voice bundle",
+                       description="Exports the generator of a vocoder training checkpoint (its moving average when "
+                                   "the run kept one) to a vocoder directory. When OUT is a voice bundle, the "
+                                   "vocoder (a checkpoint or a saved vocoder directory) is shipped inside it, stored "
+                                   "in the bundle's precision, and --default says whether the voice speaks through "
+                                   "it or through Griffin-Lim.")
+    p.add_argument("source", type=Path, help="a vocoder training checkpoint (.ckpt), or a saved vocoder for a bundle")
+    p.add_argument("out", type=Path, help="output vocoder directory, or a voice bundle directory")
+    p.add_argument("--default", choices=["bundle", "griffin-lim"],
+                   help="with a bundle (required there): the voice's default vocoder from now on")
+    p.set_defaults(func=_run_export_vocoder)
+
+
+def _run_export_vocoder(args: argparse.Namespace) -> int:
+    if (args.out / "config.yaml").is_file():
+        from ..training.export import add_bundle_vocoder
+
+        if args.default is None:
+            raise CLIError(f"{args.out} is a voice bundle: say which vocoder it speaks through by default "
+                           "(--default bundle or --default griffin-lim)")
+        add_bundle_vocoder(args.out, args.source, args.default)
+        print(f"shipped {args.source} in {args.out}/vocoder; the voice's default vocoder: {args.default}")
+        return 0
+    if args.default is not None:
+        raise CLIError(f"--default is for a voice bundle, and {args.out} is not one (no config.yaml)")
+    if args.source.suffix != ".ckpt":
+        raise CLIError(f"{args.source} is not a training checkpoint (.ckpt); a saved vocoder needs no export")
+    if not args.source.is_file():
+        raise CLIError(f"checkpoint not found: {args.source}")
+    from ..training.vocoder_export import export_vocoder
+
+    print(f"exported {args.source} -> {export_vocoder(args.source, args.out)}/")
     return 0
 
 

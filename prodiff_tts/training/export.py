@@ -88,3 +88,49 @@ def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voi
     )
     cfg.save(out_dir / "config.yaml")
     return cfg
+
+
+def add_bundle_vocoder(bundle_dir: str | Path, source: str | Path, default: str) -> BundleConfig:
+    """Ships a trained vocoder inside an existing voice bundle (``<bundle>/vocoder``, stored in the bundle's
+    ``weights_dtype``) and records which vocoder the voice speaks through by default: ``"bundle"`` (this one)
+    or ``"griffin-lim"`` (the model card's choice until a neural vocoder wins by the listener measures).
+    ``source``: a saved vocoder (directory or ``.safetensors``) or a vocoder training checkpoint (``.ckpt``,
+    its moving average when the run kept one). A vocoder already there is replaced only once the new one is
+    written in full."""
+    import shutil
+    import tempfile
+
+    from ..bundle import read_bundle_config
+    from ..audio import AudioConfig
+    from ..vocoders import load_vocoder, save_vocoder
+    from .vocoder_export import export_vocoder
+
+    if default not in ("bundle", "griffin-lim"):
+        raise ValueError(f"default must be 'bundle' or 'griffin-lim', not {default!r}")
+    bundle_dir, source = Path(bundle_dir), Path(source)
+    cfg = read_bundle_config(bundle_dir)
+    if not source.exists():
+        raise FileNotFoundError(f"vocoder not found: {source}")
+    dtype = WEIGHT_DTYPES[cfg.extra.get("weights_dtype", "float32")]
+    with tempfile.TemporaryDirectory(dir=bundle_dir, prefix=".vocoder-") as tmp:
+        if source.suffix == ".ckpt":
+            source = export_vocoder(source, Path(tmp) / "exported")
+        vocoder = load_vocoder(source)
+        if vocoder.audio_config != AudioConfig.from_dict(cfg.audio):
+            raise ValueError(f"{source} was trained for another audio config than the voice {bundle_dir} "
+                             f"({vocoder.audio_config} vs {cfg.audio})")
+        staged = save_vocoder(vocoder.to(dtype), Path(tmp) / "vocoder")
+        target, old = bundle_dir / "vocoder", Path(tmp) / "old"
+        if target.exists():
+            target.rename(old)
+        staged.rename(target)
+        cfg.vocoder = "vocoder"
+        cfg.extra = {**cfg.extra, "default_vocoder": default}
+        try:
+            cfg.save(bundle_dir / "config.yaml")
+        except BaseException:  # the config names no other vocoder than before: put the old one back
+            shutil.rmtree(target)
+            if old.exists():
+                old.rename(target)
+            raise
+    return cfg
