@@ -155,11 +155,14 @@ def _run_export(args: argparse.Namespace) -> int:
 def add_export_vocoder(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export-vocoder", help="vocoder training checkpoint -> vocoder directory, or into a voice bundle",
                        description="Exports the generator of a vocoder training checkpoint (its moving average when "
-                                   "the run kept one) to a vocoder directory. When OUT is a voice bundle, the "
+                                   "the run kept one; of several checkpoints, the mean of their generators) to a "
+                                   "vocoder directory. When OUT is a voice bundle, the "
                                    "vocoder (a checkpoint or a saved vocoder directory) is shipped inside it, stored "
                                    "in the bundle's precision, and --default says whether the voice speaks through "
                                    "it or through Griffin-Lim.")
-    p.add_argument("source", type=Path, help="a vocoder training checkpoint (.ckpt), or a saved vocoder for a bundle")
+    p.add_argument("source", type=Path, nargs="+",
+                   help="a vocoder training checkpoint (.ckpt; several of one run: the mean of their generators), "
+                        "or a saved vocoder for a bundle")
     p.add_argument("out", type=Path, help="output vocoder directory, or a voice bundle directory")
     p.add_argument("--default", choices=["bundle", "griffin-lim"],
                    help="with a bundle (required there): the voice's default vocoder from now on")
@@ -174,17 +177,18 @@ def _run_export_vocoder(args: argparse.Namespace) -> int:
             raise CLIError(f"{args.out} is a voice bundle: say which vocoder it speaks through by default "
                            "(--default bundle or --default griffin-lim)")
         add_bundle_vocoder(args.out, args.source, args.default)
-        print(f"shipped {args.source} in {args.out}/vocoder; the voice's default vocoder: {args.default}")
+        print(f"shipped {' + '.join(map(str, args.source))} in {args.out}/vocoder; the voice's default vocoder: {args.default}")
         return 0
     if args.default is not None:
         raise CLIError(f"--default is for a voice bundle, and {args.out} is not one (no config.yaml)")
-    if args.source.suffix != ".ckpt":
-        raise CLIError(f"{args.source} is not a training checkpoint (.ckpt); a saved vocoder needs no export")
-    if not args.source.is_file():
-        raise CLIError(f"checkpoint not found: {args.source}")
+    for src in args.source:
+        if src.suffix != ".ckpt":
+            raise CLIError(f"{src} is not a training checkpoint (.ckpt); a saved vocoder needs no export")
+        if not src.is_file():
+            raise CLIError(f"checkpoint not found: {src}")
     from ..training.vocoder_export import export_vocoder
 
-    print(f"exported {args.source} -> {export_vocoder(args.source, args.out)}/")
+    print(f"exported {' + '.join(map(str, args.source))} -> {export_vocoder(args.source, args.out)}/")
     return 0
 
 

@@ -90,12 +90,12 @@ def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voi
     return cfg
 
 
-def add_bundle_vocoder(bundle_dir: str | Path, source: str | Path, default: str) -> BundleConfig:
+def add_bundle_vocoder(bundle_dir: str | Path, source: str | Path | list[str | Path], default: str) -> BundleConfig:
     """Ships a trained vocoder inside an existing voice bundle (``<bundle>/vocoder``, stored in the bundle's
     ``weights_dtype``) and records which vocoder the voice speaks through by default: ``"bundle"`` (this one)
     or ``"griffin-lim"`` (the model card's choice until a neural vocoder wins by the listener measures).
-    ``source``: a saved vocoder (directory or ``.safetensors``) or a vocoder training checkpoint (``.ckpt``,
-    its moving average when the run kept one). A vocoder already there is replaced only once the new one is
+    ``source``: a saved vocoder (directory or ``.safetensors``) or vocoder training checkpoints (``.ckpt``,
+    the moving average when the run kept one; several: the mean of their generators). A vocoder already there is replaced only once the new one is
     written in full."""
     import shutil
     import tempfile
@@ -107,14 +107,19 @@ def add_bundle_vocoder(bundle_dir: str | Path, source: str | Path, default: str)
 
     if default not in ("bundle", "griffin-lim"):
         raise ValueError(f"default must be 'bundle' or 'griffin-lim', not {default!r}")
-    bundle_dir, source = Path(bundle_dir), Path(source)
+    sources = [Path(source)] if isinstance(source, (str, Path)) else [Path(s) for s in source]
+    bundle_dir = Path(bundle_dir)
     cfg = read_bundle_config(bundle_dir)
-    if not source.exists():
-        raise FileNotFoundError(f"vocoder not found: {source}")
+    for src in sources:
+        if not src.exists():
+            raise FileNotFoundError(f"vocoder not found: {src}")
+    if len(sources) > 1 and any(src.suffix != ".ckpt" for src in sources):
+        raise ValueError("several sources must all be vocoder training checkpoints (.ckpt): they are averaged")
+    source = sources[0]
     dtype = WEIGHT_DTYPES[cfg.extra.get("weights_dtype", "float32")]
     with tempfile.TemporaryDirectory(dir=bundle_dir, prefix=".vocoder-") as tmp:
         if source.suffix == ".ckpt":
-            source = export_vocoder(source, Path(tmp) / "exported")
+            source = export_vocoder(sources, Path(tmp) / "exported")
         vocoder = load_vocoder(source)
         if vocoder.audio_config != AudioConfig.from_dict(cfg.audio):
             raise ValueError(f"{source} was trained for another audio config than the voice {bundle_dir} "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
+from typing import Sequence
 
 import torch
 
@@ -25,19 +26,31 @@ def export_generator(generator: Vocoder, out_dir: str | os.PathLike, fold_weight
     return save_vocoder(model.eval(), out_dir)
 
 
-def export_vocoder(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, fold_weight_norm: bool = True) -> Path:
+def export_vocoder(checkpoint: str | os.PathLike | Sequence[str | os.PathLike], out_dir: str | os.PathLike,
+                   fold_weight_norm: bool = True) -> Path:
     """Lightning checkpoint of :class:`~.vocoder_module.VocoderLightningModule` -> ``save_vocoder`` directory:
-    the generator's moving average when the run kept one (``vocoder.ema_decay``), else its weights.
-    Loads with ``weights_only=True``."""
-    ckpt = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
-    hp = ckpt.get("hyper_parameters")
-    if not hp or "generator" not in hp:
-        raise ValueError(f"{checkpoint}: not a vocoder training checkpoint (no generator hyper-parameters)")
-    gen_kwargs = dict(hp["generator"].get("kwargs", {}) or {})
-    gen_kwargs["audio_config"] = AudioConfig.from_dict(dict(hp.get("audio_config") or {}))
-    model = build_vocoder(str(hp["generator"]["name"]), **gen_kwargs)
-    ema = any(k.startswith("generator_ema.module.") for k in ckpt["state_dict"])
-    prefix = "generator_ema.module." if ema else "generator."
-    state = {k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+    the generator's moving average when the run kept one (``vocoder.ema_decay``), else its weights. Several
+    checkpoints of one run -> the mean of their generators (checkpoint averaging: a GAN generator's weights
+    wander from one checkpoint to the next). Loads with ``weights_only=True``."""
+    paths = [checkpoint] if isinstance(checkpoint, (str, os.PathLike)) else list(checkpoint)
+    if not paths:
+        raise ValueError("no checkpoint to export")
+    states, generator, audio = [], None, None
+    for path in paths:
+        ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
+        hp = ckpt.get("hyper_parameters")
+        if not hp or "generator" not in hp:
+            raise ValueError(f"{path}: not a vocoder training checkpoint (no generator hyper-parameters)")
+        if generator is not None and (hp["generator"], hp.get("audio_config")) != (generator, audio):
+            raise ValueError(f"{path}: another generator than {paths[0]}'s; only checkpoints of one run average")
+        generator, audio = hp["generator"], hp.get("audio_config")
+        ema = any(k.startswith("generator_ema.module.") for k in ckpt["state_dict"])
+        prefix = "generator_ema.module." if ema else "generator."
+        states.append({k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)})
+    gen_kwargs = dict(generator.get("kwargs", {}) or {})
+    gen_kwargs["audio_config"] = AudioConfig.from_dict(dict(audio or {}))
+    model = build_vocoder(str(generator["name"]), **gen_kwargs)
+    state = {k: (sum(s[k] for s in states) / len(states)) if v.is_floating_point() else v
+             for k, v in states[-1].items()}
     model.load_state_dict(state, strict=True)
     return export_generator(model, out_dir, fold_weight_norm)

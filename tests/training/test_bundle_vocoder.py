@@ -94,3 +94,26 @@ def test_refusals_are_one_line(bundle, vocoder_ckpt, tmp_path, capsys):
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
     assert (bundle / "config.yaml").read_text() == before and not (bundle / "vocoder").exists()
+
+
+def test_several_checkpoints_export_the_mean_of_their_generators(vocoder_ckpt, tmp_path, capsys):
+    path, module = vocoder_ckpt
+    with torch.no_grad():
+        for p in module.generator_ema.module.parameters():
+            p.mul_(3.0)
+    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    trainer.strategy.connect(module)
+    second = tmp_path / "second.ckpt"
+    trainer.save_checkpoint(second, weights_only=False)
+    first = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    assert main(["export-vocoder", str(path), str(second), str(tmp_path / "mean")]) == 0
+    exported = load_vocoder(tmp_path / "mean").state_dict()
+    for k, v in module.generator_ema.module.state_dict().items():
+        assert torch.allclose(exported[k], (first["generator_ema.module." + k] + v) / 2, atol=1e-6)
+    other = VocoderLightningModule({"name": "istft", "kwargs": {"dim": 8, "intermediate_dim": 16, "num_layers": 1}},
+                                   module.hparams.audio_config, [])
+    trainer.strategy.connect(other)
+    trainer.save_checkpoint(tmp_path / "other.ckpt", weights_only=False)
+    capsys.readouterr()
+    assert main(["export-vocoder", str(path), str(tmp_path / "other.ckpt"), str(tmp_path / "bad")]) != 0
+    assert "only checkpoints of one run average" in capsys.readouterr().err
