@@ -114,10 +114,7 @@ class Synthesizer:
         self.schedule = schedule_from_config(self.config.diffusion)
         path = self.bundle_dir / "schedule.json"
         self.searched: dict = read_json(path) if path.exists() else {}
-        # the voice's default: its model card's choice ("default_vocoder" in config.yaml's extra), else its own
-        # vocoder when it has one, else Griffin-Lim
-        default = self.config.extra.get("default_vocoder") or ("bundle" if self.config.vocoder else "griffin-lim")
-        self.vocoder_name = vocoder or default
+        self.vocoder_name = vocoder or self.config.default_vocoder
         self._check_vocoder(untrained_vocoder_ok)
         self._vocoder = None
         self._vocoder_lock = threading.Lock()

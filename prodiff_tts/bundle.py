@@ -56,6 +56,12 @@ class BundleConfig:
     format_version: int = FORMAT_VERSION
     extra: dict = field(default_factory=dict)
 
+    @property
+    def default_vocoder(self) -> str:
+        """What the voice speaks through unless told otherwise: its model card's choice (``default_vocoder``
+        in ``extra``), else its own vocoder when it has one ("bundle"), else "griffin-lim"."""
+        return self.extra.get("default_vocoder") or ("bundle" if self.vocoder else "griffin-lim")
+
     def to_dict(self) -> dict:
         return {
             "format_version": self.format_version,

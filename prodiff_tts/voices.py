@@ -47,6 +47,7 @@ class VoiceInfo:
     steps: tuple[int, ...]
     vocoder: str | None
     searched_steps: tuple[int, ...]
+    default_vocoder: str = "griffin-lim"  # "bundle" (its own) or "griffin-lim"
 
 
 def _is_voice(path: Path) -> bool:
@@ -77,7 +78,7 @@ def list_voices() -> list[VoiceInfo]:
                     searched = tuple(sorted({int(k.rsplit(":", 1)[1]) for k in keys}))
                 except (ValueError, AttributeError, IndexError):
                     searched = ()
-            seen[path.name] = VoiceInfo(path.name, path, tuple(steps), cfg.vocoder, searched)
+            seen[path.name] = VoiceInfo(path.name, path, tuple(steps), cfg.vocoder, searched, cfg.default_vocoder)
     return list(seen.values())
 
 

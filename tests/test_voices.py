@@ -85,3 +85,25 @@ def test_every_released_voice_is_listed_and_speaks_at_two_steps(voice, monkeypat
     assert main(["synthesize", "Hello there.", "--voice", voice, "--steps", "2", "-o", str(out)]) == 0
     wav, sr = sf.read(out)
     assert sr == 22050 and len(wav) > 0.3 * sr and abs(wav).max() > 0.01
+
+
+@pytest.mark.parametrize("default", ["bundle", "griffin-lim"])
+def test_voices_name_the_vocoder_a_voice_speaks_through_first(tiny_bundle, tmp_path, monkeypatch, capsys, default):
+    import yaml
+
+    from prodiff_tts.training.export import add_bundle_vocoder
+    from prodiff_tts.training.vocoder_module import VocoderLightningModule
+    from prodiff_tts.vocoders import save_vocoder
+
+    voice = tmp_path / "voices" / "tiny_voice"
+    shutil.copytree(tiny_bundle, voice)
+    monkeypatch.setenv("PRODIFF_TTS_VOICES", str(voice.parent))
+    assert main(["voices"]) == 0
+    assert "| tiny_voice | 4 8 16 32 | - | griffin-lim |" in capsys.readouterr().out  # no vocoder of its own
+    audio = yaml.safe_load((voice / "config.yaml").read_text())["audio"]
+    gen = {"name": "istft", "kwargs": {"dim": 8, "intermediate_dim": 16, "num_layers": 1}}
+    save_vocoder(VocoderLightningModule(gen, audio, []).generator, tmp_path / "voc")
+    add_bundle_vocoder(voice, tmp_path / "voc", default)
+    assert main(["voices"]) == 0
+    want = "own (vocoder/), or griffin-lim" if default == "bundle" else "griffin-lim, or own (vocoder/)"
+    assert f"| {want} |" in capsys.readouterr().out

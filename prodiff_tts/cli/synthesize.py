@@ -32,8 +32,12 @@ def _run_voices(args: argparse.Namespace) -> int:
     print("| voice | steps | searched schedules | vocoder | path |\n|---|---|---|---|---|")
     for v in voices:
         mark = " (default)" if v.name == DEFAULT_VOICE else ""
+        # the one it speaks through first, then the other it can be asked for (--vocoder bundle|griffin-lim)
+        own = f"own ({v.vocoder}/)" if v.vocoder else None
+        first, other = (own, "griffin-lim") if v.default_vocoder == "bundle" and own else ("griffin-lim", own)
+        vocoders = f"{first}, or {other}" if other else first
         print(f"| {v.name}{mark} | {' '.join(map(str, v.steps))} | {' '.join(map(str, v.searched_steps)) or '-'} "
-              f"| {'own (' + v.vocoder + '/) or griffin-lim' if v.vocoder else 'griffin-lim'} | {v.path} |")
+              f"| {vocoders} | {v.path} |")
     return 0
 
 
