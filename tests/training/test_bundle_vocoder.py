@@ -27,6 +27,13 @@ def bundle(tiny_bundle, tmp_path):
     return out
 
 
+def save_module_checkpoint(module: VocoderLightningModule, path):
+    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    trainer.strategy.connect(module)
+    trainer.save_checkpoint(path, weights_only=False)
+    return path
+
+
 @pytest.fixture
 def vocoder_ckpt(tiny_bundle, tmp_path):
     """A vocoder training checkpoint for the bundle's audio config, with a moving average that differs from
@@ -37,11 +44,7 @@ def vocoder_ckpt(tiny_bundle, tmp_path):
     with torch.no_grad():
         for p in module.generator_ema.module.parameters():
             p.add_(0.01)
-    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
-    trainer.strategy.connect(module)
-    path = tmp_path / "voc.ckpt"
-    trainer.save_checkpoint(path, weights_only=False)
-    return path, module
+    return save_module_checkpoint(module, tmp_path / "voc.ckpt"), module
 
 
 def _mel(n_mels: int) -> torch.Tensor:
@@ -101,10 +104,7 @@ def test_several_checkpoints_export_the_mean_of_their_generators(vocoder_ckpt, t
     with torch.no_grad():
         for p in module.generator_ema.module.parameters():
             p.mul_(3.0)
-    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
-    trainer.strategy.connect(module)
-    second = tmp_path / "second.ckpt"
-    trainer.save_checkpoint(second, weights_only=False)
+    second = save_module_checkpoint(module, tmp_path / "second.ckpt")
     first = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
     assert main(["export-vocoder", str(path), str(second), str(tmp_path / "mean")]) == 0
     exported = load_vocoder(tmp_path / "mean").state_dict()
@@ -112,8 +112,7 @@ def test_several_checkpoints_export_the_mean_of_their_generators(vocoder_ckpt, t
         assert torch.allclose(exported[k], (first["generator_ema.module." + k] + v) / 2, atol=1e-6)
     other = VocoderLightningModule({"name": "istft", "kwargs": {"dim": 8, "intermediate_dim": 16, "num_layers": 1}},
                                    module.hparams.audio_config, [])
-    trainer.strategy.connect(other)
-    trainer.save_checkpoint(tmp_path / "other.ckpt", weights_only=False)
+    save_module_checkpoint(other, tmp_path / "other.ckpt")
     capsys.readouterr()
     assert main(["export-vocoder", str(path), str(tmp_path / "other.ckpt"), str(tmp_path / "bad")]) != 0
     assert "only checkpoints of one run average" in capsys.readouterr().err
