@@ -73,6 +73,10 @@ def test_a_built_wheel_speaks_with_its_default_voice(tmp_path):
     assert sf.info(str(work / "hello.wav")).duration > 0.2
     listed = subprocess.run([str(venv / "bin" / "tts"), "voices"], cwd=work, env=env, capture_output=True, text=True)
     assert str(venv / "share" / "prodiff-tts" / "voices" / DEFAULT_VOICE) in listed.stdout
+    for voice in (p for p in (REPO / "pretrained").iterdir() if p.is_dir()):  # every file of every voice
+        installed = venv / "share" / "prodiff-tts" / "voices" / voice.name
+        want = {f.relative_to(voice) for f in voice.rglob("*") if f.is_file()}
+        assert {f.relative_to(installed) for f in installed.rglob("*") if f.is_file()} == want, voice.name
 
 
 @pytest.mark.slow
