@@ -41,9 +41,13 @@ def test_one_stage_reproduces_the_denoiser_before_stages_existed(case):
     assert all(own[k].shape == v.shape for k, v in state.items())
     den.load_state_dict(state, strict=True)
     i = {k: ref[f"input.{k}"] for k in ("x", "t", "cond", "mask")}
+    # not bit-equal across CPUs: the reference was written on an AMD EPYC, an Intel Xeon's kernels differ by
+    # ~6e-8 (one float32 ulp of these outputs); any change to the computation moves them by far more
     with torch.no_grad():
-        assert torch.equal(den(i["x"], i["t"], i["cond"], i["mask"], layer_mask), ref[f"{case}.out"])
-        assert torch.equal(den(i["x"], i["t"], i["cond"], None, layer_mask), ref[f"{case}.out_nomask"])
+        torch.testing.assert_close(den(i["x"], i["t"], i["cond"], i["mask"], layer_mask), ref[f"{case}.out"],
+                                   atol=1e-6, rtol=0)
+        torch.testing.assert_close(den(i["x"], i["t"], i["cond"], None, layer_mask), ref[f"{case}.out_nomask"],
+                                   atol=1e-6, rtol=0)
         projected = den.project_condition(i["cond"])
         torch.testing.assert_close(den(i["x"], i["t"], projected, i["mask"], layer_mask), ref[f"{case}.out"],
                                    atol=1e-5, rtol=0)
