@@ -95,8 +95,8 @@ def add_bundle_vocoder(bundle_dir: str | Path, source: str | Path | list[str | P
     ``weights_dtype``) and records which vocoder the voice speaks through by default: ``"bundle"`` (this one)
     or ``"griffin-lim"`` (the model card's choice until a neural vocoder wins by the listener measures).
     ``source``: a saved vocoder (directory or ``.safetensors``) or vocoder training checkpoints (``.ckpt``,
-    the moving average when the run kept one; several: the mean of their generators). A vocoder already there is replaced only once the new one is
-    written in full."""
+    the moving average when the run kept one; several: the mean of their generators). A vocoder already there
+    is replaced only once the new one is written in full."""
     import shutil
     import tempfile
 
@@ -115,11 +115,9 @@ def add_bundle_vocoder(bundle_dir: str | Path, source: str | Path | list[str | P
             raise FileNotFoundError(f"vocoder not found: {src}")
     if len(sources) > 1 and any(src.suffix != ".ckpt" for src in sources):
         raise ValueError("several sources must all be vocoder training checkpoints (.ckpt): they are averaged")
-    source = sources[0]
     dtype = WEIGHT_DTYPES[cfg.extra.get("weights_dtype", "float32")]
     with tempfile.TemporaryDirectory(dir=bundle_dir, prefix=".vocoder-") as tmp:
-        if source.suffix == ".ckpt":
-            source = export_vocoder(sources, Path(tmp) / "exported")
+        source = export_vocoder(sources, Path(tmp) / "exported") if sources[0].suffix == ".ckpt" else sources[0]
         vocoder = load_vocoder(source)
         if vocoder.audio_config != AudioConfig.from_dict(cfg.audio):
             raise ValueError(f"{source} was trained for another audio config than the voice {bundle_dir} "
