@@ -28,6 +28,7 @@ __all__ = [
     "mel_basis",
     "mel_pseudo_inverse",
     "mel_to_linear",
+    "match_mel",
     "griffin_lim",
     "mel_to_wav_griffin_lim",
     "spectral_convergence",
@@ -130,6 +131,22 @@ def mel_to_linear(log_mel: torch.Tensor, config: AudioConfig, nnls_iter: int = 2
         num = torch.matmul(basis.T, mel)
         for _ in range(nnls_iter):  # M^T (M s), not (M^T M) s: n_mels / (n_fft / 2 + 1) of the work
             s = s * num / (torch.matmul(basis.T, torch.matmul(basis, s)) + 1e-10)
+    return s
+
+
+def match_mel(magnitude: torch.Tensor, log_mel: torch.Tensor, config: AudioConfig, n_iter: int = 4) -> torch.Tensor:
+    """Rescale a linear magnitude [B, F, T] towards one whose mel is ``log_mel`` [B, n_mels, T].
+
+    The multiplicative NNLS updates of :func:`mel_to_linear`, started from ``magnitude`` instead of the
+    pseudo-inverse: each update multiplies every bin by a filter-weighted ratio of target to current mel
+    energy, so the mel envelope converges to the target while the structure within a filter (harmonics,
+    a vocoder's spectral detail) is kept. Bins no filter covers (above ``fmax``) are left as they are.
+    """
+    basis = mel_basis(config, magnitude.device).to(magnitude.dtype)
+    num = torch.matmul(basis.T, torch.exp(log_mel.to(magnitude.dtype)))
+    s = magnitude
+    for _ in range(n_iter):
+        s = s * (num + 1e-10) / (torch.matmul(basis.T, torch.matmul(basis, s)) + 1e-10)
     return s
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Spectral", "stft", "istft", "mel_to_linear", "griffin_lim", "griffin_lim_phase"]
+__all__ = ["Spectral", "stft", "istft", "mel_to_linear", "match_mel", "mel_matched", "griffin_lim", "griffin_lim_phase"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,27 @@ def mel_to_linear(log_mel: np.ndarray, sp: Spectral, nnls_iter: int = 20) -> np.
         for _ in range(nnls_iter):  # M^T (M s), not (M^T M) s: n_mels / (n_fft / 2 + 1) of the work
             s = s * num / (np.matmul(sp.mel_basis.T, np.matmul(sp.mel_basis, s)) + np.float32(1e-10))
     return s
+
+
+def match_mel(magnitude: np.ndarray, log_mel: np.ndarray, sp: Spectral, n_iter: int = 2) -> np.ndarray:
+    """``audio.griffin_lim.match_mel``: multiplicative NNLS updates started from ``magnitude [B, F, T]``, which
+    bring its mel towards ``log_mel`` and keep the structure within each filter."""
+    num = np.matmul(sp.mel_basis.T, np.exp(log_mel.astype(np.float32))) + np.float32(1e-10)
+    s = magnitude.astype(np.float32)
+    for _ in range(n_iter):
+        s = s * num / (np.matmul(sp.mel_basis.T, np.matmul(sp.mel_basis, s)) + np.float32(1e-10))
+    return s
+
+
+def mel_matched(wav: np.ndarray, log_mel: np.ndarray, sp: Spectral, rounds: int) -> np.ndarray:
+    """``rounds`` times: the STFT of ``wav [B, L]``, its magnitude matched to ``log_mel`` (two updates), its
+    phase kept, back to a waveform (``ISTFTVocoder(mel_match_iters=rounds)``)."""
+    for _ in range(rounds):
+        spec = stft(wav, sp)
+        magnitude = np.abs(spec)
+        phase = spec / (magnitude + np.float32(1e-16))
+        wav = istft((match_mel(magnitude, log_mel, sp) * phase).astype(np.complex64), sp)
+    return wav
 
 
 def griffin_lim_phase(shape: tuple[int, ...], seed: int) -> np.ndarray:

@@ -153,7 +153,8 @@ def _vocoder_entries(synth: Synthesizer, out_dir: Path, opset: int, progress: Ca
     if isinstance(vocoder, ISTFTVocoder):
         _export(_SpectrumHead(vocoder), (mel,), out_dir / "vocoder.onnx", {"log_mel": axes},
                 {"log_magnitude": axes, "phase": axes}, opset)
-        entries["bundle"] = {"kind": "istft", "graph": "vocoder.onnx", "name": vocoder.name}
+        entries["bundle"] = {"kind": "istft", "graph": "vocoder.onnx", "name": vocoder.name,
+                             "mel_match_iters": vocoder.mel_match_iters}
     else:
         _export(_Waveform(vocoder), (mel,), out_dir / "vocoder.onnx", {"log_mel": axes},
                 {"waveform": {0: "batch", 1: "samples"}}, opset)

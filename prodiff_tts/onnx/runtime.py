@@ -28,7 +28,7 @@ import onnxruntime as ort
 
 from ..speech import (STAGES, Script, SpeechUnit, StageTimer, TimedPiece, TimedSpeech, assemble_pieces,
                       audio_pieces, build_script, check_speed, join_pieces, stage)
-from .dsp import Spectral, griffin_lim, istft, mel_to_linear
+from .dsp import Spectral, griffin_lim, istft, mel_matched, mel_to_linear
 from .manifest import MANIFEST_NAME, PRECISIONS, OnnxExportError, OnnxManifest, OnnxPlan, read_manifest
 from .sampling import ddim_sample, durations_from_log, initial_noise, length_regulate
 
@@ -245,6 +245,7 @@ class OnnxVoice:
             magnitude = np.exp(log_mag)
             wav = istft((magnitude * np.cos(phase) + 1j * (magnitude * np.sin(phase))).astype(np.complex64),
                         self.spectral)
+            wav = mel_matched(wav, batch, self.spectral, int(spec.get("mel_match_iters", 0)))
         else:  # a vocoder exported whole (mel -> waveform)
             wav = self._session(spec["graph"]).run(None, {"log_mel": batch})[0]
         wav = np.clip(wav, -1.0, 1.0).astype(np.float32, copy=False)

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..audio.config import AudioConfig
-from ..audio.griffin_lim import istft, mel_pseudo_inverse
+from ..audio.griffin_lim import istft, match_mel, mel_pseudo_inverse, stft
 from .base import Vocoder
 
 __all__ = ["ConvNeXtBlock", "ISTFTVocoder", "MAGNITUDE_PRIORS"]
@@ -68,6 +68,7 @@ class ISTFTVocoder(Vocoder):
         layer_scale_init: float | None = None,
         max_log_magnitude: float = math.log(100.0),
         magnitude_prior: str = "none",
+        mel_match_iters: int = 0,
     ) -> None:
         super().__init__(audio_config)
         ac = self.audio_config
@@ -84,6 +85,9 @@ class ISTFTVocoder(Vocoder):
             max_log_magnitude=float(max_log_magnitude),
             magnitude_prior=str(magnitude_prior),
         )
+        if mel_match_iters < 0:
+            raise ValueError(f"mel_match_iters must be >= 0, got {mel_match_iters}")
+        self.mel_match_iters = int(mel_match_iters)
         self.magnitude_prior = str(magnitude_prior)
         if self.magnitude_prior == "pinv":  # derived from the audio config: not a weight, not saved
             self.register_buffer("mel_pinv", mel_pseudo_inverse(ac), persistent=False)
@@ -124,7 +128,12 @@ class ISTFTVocoder(Vocoder):
         return torch.polar(torch.exp(log_mag), phase)
 
     def generate(self, log_mel: torch.Tensor) -> torch.Tensor:
-        return istft(self.spectrum(log_mel), self.audio_config)
+        wav = istft(self.spectrum(log_mel), self.audio_config)
+        for _ in range(self.mel_match_iters):
+            spec = stft(wav, self.audio_config)
+            magnitude = match_mel(spec.abs(), log_mel.float(), self.audio_config, n_iter=2)
+            wav = istft(magnitude * torch.sgn(spec), self.audio_config)
+        return wav
 
     def config(self) -> dict[str, Any]:
-        return {"audio_config": self.audio_config.to_dict(), **self._args}
+        return {"audio_config": self.audio_config.to_dict(), **self._args, "mel_match_iters": self.mel_match_iters}
