@@ -159,13 +159,17 @@ def add_export_vocoder(sub: argparse._SubParsersAction) -> None:
                                    "vocoder directory. When OUT is a voice bundle, the "
                                    "vocoder (a checkpoint or a saved vocoder directory) is shipped inside it, stored "
                                    "in the bundle's precision, and --default says whether the voice speaks through "
-                                   "it or through Griffin-Lim.")
+                                   "it or through Griffin-Lim. --mel-match N sets an iSTFT vocoder's rounds of mel "
+                                   "matching (its output rescaled until its mel is the mel it was given).")
     p.add_argument("source", type=Path, nargs="+",
                    help="a vocoder training checkpoint (.ckpt; several of one run: the mean of their generators), "
                         "or a saved vocoder for a bundle")
     p.add_argument("out", type=Path, help="output vocoder directory, or a voice bundle directory")
     p.add_argument("--default", choices=["bundle", "griffin-lim"],
                    help="with a bundle (required there): the voice's default vocoder from now on")
+    p.add_argument("--mel-match", type=int, metavar="N", default=None,
+                   help="iSTFT vocoder: rounds of mel matching at synthesis (0 = none; default: as trained, or as "
+                        "the saved vocoder has it)")
     p.set_defaults(func=_run_export_vocoder)
 
 
@@ -176,7 +180,7 @@ def _run_export_vocoder(args: argparse.Namespace) -> int:
         if args.default is None:
             raise CLIError(f"{args.out} is a voice bundle: say which vocoder it speaks through by default "
                            "(--default bundle or --default griffin-lim)")
-        add_bundle_vocoder(args.out, args.source, args.default)
+        add_bundle_vocoder(args.out, args.source, args.default, args.mel_match)
         print(f"shipped {' + '.join(map(str, args.source))} in {args.out}/vocoder; the voice's default vocoder: {args.default}")
         return 0
     if args.default is not None:
@@ -188,7 +192,8 @@ def _run_export_vocoder(args: argparse.Namespace) -> int:
             raise CLIError(f"checkpoint not found: {src}")
     from ..training.vocoder_export import export_vocoder
 
-    print(f"exported {' + '.join(map(str, args.source))} -> {export_vocoder(args.source, args.out)}/")
+    out = export_vocoder(args.source, args.out, mel_match_iters=args.mel_match)
+    print(f"exported {' + '.join(map(str, args.source))} -> {out}/")
     return 0
 
 

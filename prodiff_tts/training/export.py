@@ -90,20 +90,22 @@ def export_bundle(checkpoint: str | Path, out_dir: str | Path, voice: str = "voi
     return cfg
 
 
-def add_bundle_vocoder(bundle_dir: str | Path, source: str | Path | list[str | Path], default: str) -> BundleConfig:
+def add_bundle_vocoder(bundle_dir: str | Path, source: str | Path | list[str | Path], default: str,
+                       mel_match_iters: int | None = None) -> BundleConfig:
     """Ships a trained vocoder inside an existing voice bundle (``<bundle>/vocoder``, stored in the bundle's
     ``weights_dtype``) and records which vocoder the voice speaks through by default: ``"bundle"`` (this one)
     or ``"griffin-lim"`` (the model card's choice until a neural vocoder wins by the listener measures).
     ``source``: a saved vocoder (directory or ``.safetensors``) or vocoder training checkpoints (``.ckpt``,
-    the moving average when the run kept one; several: the mean of their generators). A vocoder already there
-    is replaced only once the new one is written in full."""
+    the moving average when the run kept one; several: the mean of their generators). ``mel_match_iters``: the
+    iSTFT vocoder's rounds of mel matching (None keeps the source's). A vocoder already there is replaced only
+    once the new one is written in full."""
     import shutil
     import tempfile
 
     from ..bundle import read_bundle_config
     from ..audio import AudioConfig
     from ..vocoders import load_vocoder, save_vocoder
-    from .vocoder_export import export_vocoder
+    from .vocoder_export import export_vocoder, set_mel_matching
 
     if default not in ("bundle", "griffin-lim"):
         raise ValueError(f"default must be 'bundle' or 'griffin-lim', not {default!r}")
@@ -119,6 +121,8 @@ def add_bundle_vocoder(bundle_dir: str | Path, source: str | Path | list[str | P
     with tempfile.TemporaryDirectory(dir=bundle_dir, prefix=".vocoder-") as tmp:
         source = export_vocoder(sources, Path(tmp) / "exported") if sources[0].suffix == ".ckpt" else sources[0]
         vocoder = load_vocoder(source)
+        if mel_match_iters is not None:
+            set_mel_matching(vocoder, mel_match_iters)
         if vocoder.audio_config != AudioConfig.from_dict(cfg.audio):
             raise ValueError(f"{source} was trained for another audio config than the voice {bundle_dir} "
                              f"({vocoder.audio_config} vs {cfg.audio})")

@@ -14,7 +14,7 @@ from ..audio.config import AudioConfig
 from ..vocoders.base import Vocoder
 from ..vocoders.io import build_vocoder, save_vocoder
 
-__all__ = ["export_generator", "export_vocoder"]
+__all__ = ["export_generator", "export_vocoder", "set_mel_matching"]
 
 
 def export_generator(generator: Vocoder, out_dir: str | os.PathLike, fold_weight_norm: bool = True) -> Path:
@@ -27,11 +27,12 @@ def export_generator(generator: Vocoder, out_dir: str | os.PathLike, fold_weight
 
 
 def export_vocoder(checkpoint: str | os.PathLike | Sequence[str | os.PathLike], out_dir: str | os.PathLike,
-                   fold_weight_norm: bool = True) -> Path:
+                   fold_weight_norm: bool = True, mel_match_iters: int | None = None) -> Path:
     """Lightning checkpoint of :class:`~.vocoder_module.VocoderLightningModule` -> ``save_vocoder`` directory:
     the generator's moving average when the run kept one (``vocoder.ema_decay``), else its weights. Several
     checkpoints of one run -> the mean of their generators (checkpoint averaging: a GAN generator's weights
-    wander from one checkpoint to the next). Loads with ``weights_only=True``."""
+    wander from one checkpoint to the next). ``mel_match_iters``: the iSTFT vocoder's mel matching rounds
+    (:func:`set_mel_matching`; None keeps the trained setting). Loads with ``weights_only=True``."""
     paths = [checkpoint] if isinstance(checkpoint, (str, os.PathLike)) else list(checkpoint)
     if not paths:
         raise ValueError("no checkpoint to export")
@@ -53,4 +54,19 @@ def export_vocoder(checkpoint: str | os.PathLike | Sequence[str | os.PathLike], 
     state = {k: (sum(s[k] for s in states) / len(states)) if v.is_floating_point() else v
              for k, v in states[-1].items()}
     model.load_state_dict(state, strict=True)
+    if mel_match_iters is not None:
+        set_mel_matching(model, mel_match_iters)
     return export_generator(model, out_dir, fold_weight_norm)
+
+
+def set_mel_matching(vocoder: Vocoder, rounds: int) -> Vocoder:
+    """Sets the rounds of mel matching of an iSTFT vocoder (its output's magnitude rescaled towards the input
+    mel, ``ISTFTVocoder.mel_match_iters``); returns it. Other vocoders have none: a ValueError."""
+    from ..vocoders.istft import ISTFTVocoder
+
+    if not isinstance(vocoder, ISTFTVocoder):
+        raise ValueError(f"mel matching is a setting of the iSTFT vocoder, not of {vocoder.name!r}")
+    if rounds < 0:
+        raise ValueError(f"mel matching rounds must be >= 0, got {rounds}")
+    vocoder.mel_match_iters = int(rounds)
+    return vocoder

@@ -54,6 +54,8 @@ def _mel(n_mels: int) -> torch.Tensor:
 def test_a_checkpoint_exports_its_moving_average(vocoder_ckpt, tmp_path, capsys):
     path, module = vocoder_ckpt
     assert main(["export-vocoder", str(path), str(tmp_path / "voc")]) == 0
+    assert main(["export-vocoder", str(path), str(tmp_path / "matched"), "--mel-match", "3"]) == 0
+    assert load_vocoder(tmp_path / "matched").mel_match_iters == 3
     voc = load_vocoder(tmp_path / "voc")
     mel = _mel(voc.audio_config.n_mels)
     assert torch.allclose(voc(mel), module.generator_ema.module.eval()(mel), atol=1e-6)
@@ -77,6 +79,9 @@ def test_shipped_in_a_bundle_in_its_precision_with_the_named_default(bundle, voc
     assert {v.dtype for v in stored.values() if v.is_floating_point()} == {torch.float16}
     add_bundle_vocoder(bundle, bundle / "vocoder", "bundle")  # replaced by itself, default switched
     assert Synthesizer.from_pretrained(bundle).vocoder_label.startswith("bundle")
+    assert load_vocoder(bundle / "vocoder").mel_match_iters == 0
+    assert main(["export-vocoder", str(bundle / "vocoder"), str(bundle), "--default", "bundle", "--mel-match", "2"]) == 0
+    assert Synthesizer.from_pretrained(bundle).vocoder.mel_match_iters == 2  # the voice now speaks mel-matched
     assert not [p for p in bundle.iterdir() if p.name.startswith(".vocoder-")]  # no staging left behind
 
 
@@ -91,6 +96,7 @@ def test_refusals_are_one_line(bundle, vocoder_ckpt, tmp_path, capsys):
         (["export-vocoder", str(tmp_path / "nope"), str(bundle), "--default", "bundle"], "not found"),
         (["export-vocoder", str(path), str(tmp_path / "dir"), "--default", "bundle"], "not one"),
         (["export-vocoder", str(other), str(tmp_path / "dir")], "not a training checkpoint"),
+        (["export-vocoder", str(path), str(bundle), "--default", "bundle", "--mel-match", "-1"], "must be >= 0"),
     ]
     for argv, message in cases:
         assert main(argv) != 0
@@ -116,3 +122,11 @@ def test_several_checkpoints_export_the_mean_of_their_generators(vocoder_ckpt, t
     capsys.readouterr()
     assert main(["export-vocoder", str(path), str(tmp_path / "other.ckpt"), str(tmp_path / "bad")]) != 0
     assert "only checkpoints of one run average" in capsys.readouterr().err
+
+
+def test_mel_matching_is_an_istft_setting() -> None:
+    from prodiff_tts.training.vocoder_export import set_mel_matching
+    from prodiff_tts.vocoders import build_vocoder
+
+    with pytest.raises(ValueError, match="iSTFT vocoder"):
+        set_mel_matching(build_vocoder("hifigan-v2", upsample_initial_channel=16), 1)
