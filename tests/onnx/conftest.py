@@ -18,7 +18,7 @@ VOICE = ROOT / "pretrained" / "slt_demo"
 
 def build_tiny_bundle(out: Path, seed: int = 0, denoiser: dict | None = None) -> Path:
     """A voice bundle of random weights: ``teacher`` (1 and 4 steps), ``student_k2`` (2 steps, searched
-    schedule with layer masks), an iSTFT vocoder with the pseudo-inverse magnitude prior."""
+    schedule with layer masks), an iSTFT vocoder with the pseudo-inverse magnitude prior and mel matching."""
     import torch
 
     from prodiff_tts.audio import AudioConfig
@@ -59,7 +59,7 @@ def build_tiny_bundle(out: Path, seed: int = 0, denoiser: dict | None = None) ->
     masks = [[True, False, True], [True, True, True]]
     (out / "schedule.json").write_text(json.dumps({"format_version": 1, "schedules": {
         "student_k2:2": {"steps": 2, "denoiser": "student_k2", "timesteps": [1.0, 0.6], "layer_masks": masks}}}))
-    vocoder = ISTFTVocoder(audio, dim=16, intermediate_dim=32, num_layers=1, magnitude_prior="pinv")
+    vocoder = ISTFTVocoder(audio, dim=16, intermediate_dim=32, num_layers=1, magnitude_prior="pinv", mel_match_iters=2)
     save_vocoder(vocoder, out / "vocoder")
     BundleConfig(audio=audio.to_dict(), model=cfg.to_dict(), n_symbols=n_symbols,
                  diffusion={"schedule": "cosine", "schedule_kwargs": {}},
