@@ -124,14 +124,19 @@ class Synthesizer:
     @property
     def vocoder_label(self) -> str:
         """The vocoder as reports print it: ``vocoder_name``, with "bundle" spelt out as the voice's own
-        vocoder and its kind (``bundle (istft)``)."""
+        vocoder, its kind and its rounds of mel matching if any (``bundle (istft)``, ``bundle (istft, mel
+        matching 1)``)."""
         if self.vocoder_name != "bundle":
             return self.vocoder_name
         try:
-            kind = read_json(self.bundle_dir / self.config.vocoder / "vocoder.json").get("name")
+            desc = read_json(self.bundle_dir / self.config.vocoder / "vocoder.json")
         except (BundleError, OSError):  # the report still names it; loading the vocoder says what is wrong
-            kind = None
-        return f"bundle ({kind})" if kind else "bundle"
+            return "bundle"
+        parts = [str(desc["name"])] if desc.get("name") else []
+        rounds = (desc.get("kwargs") or {}).get("mel_match_iters")
+        if rounds:
+            parts.append(f"mel matching {rounds}")
+        return f"bundle ({', '.join(parts)})" if parts else "bundle"
 
     def _check_vocoder(self, untrained_ok: bool) -> None:
         from .vocoders import VOCODER_NAMES

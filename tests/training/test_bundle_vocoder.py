@@ -81,7 +81,8 @@ def test_shipped_in_a_bundle_in_its_precision_with_the_named_default(bundle, voc
     assert Synthesizer.from_pretrained(bundle).vocoder_label.startswith("bundle")
     assert load_vocoder(bundle / "vocoder").mel_match_iters == 0
     assert main(["export-vocoder", str(bundle / "vocoder"), str(bundle), "--default", "bundle", "--mel-match", "2"]) == 0
-    assert Synthesizer.from_pretrained(bundle).vocoder.mel_match_iters == 2  # the voice now speaks mel-matched
+    synth = Synthesizer.from_pretrained(bundle)  # the voice now speaks mel-matched, and says so
+    assert synth.vocoder.mel_match_iters == 2 and synth.vocoder_label == "bundle (istft, mel matching 2)"
     assert not [p for p in bundle.iterdir() if p.name.startswith(".vocoder-")]  # no staging left behind
 
 
