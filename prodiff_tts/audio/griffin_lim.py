@@ -29,6 +29,7 @@ __all__ = [
     "mel_pseudo_inverse",
     "mel_to_linear",
     "match_mel",
+    "mel_matched",
     "griffin_lim",
     "mel_to_wav_griffin_lim",
     "spectral_convergence",
@@ -127,10 +128,13 @@ def mel_to_linear(log_mel: torch.Tensor, config: AudioConfig, nnls_iter: int = 2
     pinv = mel_pseudo_inverse(config, log_mel.device).to(log_mel.dtype)
     mel = torch.exp(log_mel)
     s = torch.matmul(pinv, mel).clamp(min=1e-6)
-    if nnls_iter > 0:
-        num = torch.matmul(basis.T, mel)
-        for _ in range(nnls_iter):  # M^T (M s), not (M^T M) s: n_mels / (n_fft / 2 + 1) of the work
-            s = s * num / (torch.matmul(basis.T, torch.matmul(basis, s)) + 1e-10)
+    return _nnls_updates(s, torch.matmul(basis.T, mel), basis, nnls_iter)
+
+
+def _nnls_updates(s: torch.Tensor, num: torch.Tensor, basis: torch.Tensor, n_iter: int) -> torch.Tensor:
+    """``n_iter`` multiplicative (Lee-Seung) updates ``s * num / (M^T M s)``, ``num = M^T m``."""
+    for _ in range(n_iter):  # M^T (M s), not (M^T M) s: n_mels / (n_fft / 2 + 1) of the work
+        s = s * num / (torch.matmul(basis.T, torch.matmul(basis, s)) + 1e-10)
     return s
 
 
@@ -143,11 +147,28 @@ def match_mel(magnitude: torch.Tensor, log_mel: torch.Tensor, config: AudioConfi
     a vocoder's spectral detail) is kept. Bins no filter covers (above ``fmax``) are left as they are.
     """
     basis = mel_basis(config, magnitude.device).to(magnitude.dtype)
-    num = torch.matmul(basis.T, torch.exp(log_mel.to(magnitude.dtype)))
-    s = magnitude
-    for _ in range(n_iter):
-        s = s * (num + 1e-10) / (torch.matmul(basis.T, torch.matmul(basis, s)) + 1e-10)
-    return s
+    return _nnls_updates(magnitude, _match_target(log_mel, basis), basis, n_iter)
+
+
+def _match_target(log_mel: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
+    # + 1e-10: a bin no filter covers gets the ratio 1 (kept), not 0
+    return torch.matmul(basis.T, torch.exp(log_mel.to(basis.dtype))) + 1e-10
+
+
+def mel_matched(wav: torch.Tensor, log_mel: torch.Tensor, config: AudioConfig, rounds: int, n_iter: int = 2
+                ) -> torch.Tensor:
+    """``rounds`` times: the STFT of ``wav [B, T * hop]``, its magnitude matched to ``log_mel`` [B, n_mels, T]
+    (:func:`match_mel`, ``n_iter`` updates), its phase kept, back to a waveform. What
+    ``ISTFTVocoder(mel_match_iters=rounds)`` does after its inverse STFT."""
+    if rounds <= 0:
+        return wav
+    basis = mel_basis(config, wav.device).to(wav.dtype)
+    target = _match_target(log_mel, basis)  # once for every round
+    for _ in range(rounds):
+        spec = stft(wav, config)
+        magnitude = spec.abs()
+        wav = istft(_nnls_updates(magnitude, target, basis, n_iter) * torch.sgn(spec), config)
+    return wav
 
 
 def griffin_lim(

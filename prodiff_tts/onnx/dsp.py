@@ -75,31 +75,36 @@ def mel_to_linear(log_mel: np.ndarray, sp: Spectral, nnls_iter: int = 20) -> np.
     solution floored at 1e-6, refined by ``nnls_iter`` multiplicative (Lee-Seung) updates."""
     mel = np.exp(log_mel.astype(np.float32))
     s = np.maximum(np.matmul(sp.mel_pinv, mel), np.float32(1e-6))
-    if nnls_iter > 0:
-        num = np.matmul(sp.mel_basis.T, mel)
-        for _ in range(nnls_iter):  # M^T (M s), not (M^T M) s: n_mels / (n_fft / 2 + 1) of the work
-            s = s * num / (np.matmul(sp.mel_basis.T, np.matmul(sp.mel_basis, s)) + np.float32(1e-10))
+    return _nnls_updates(s, np.matmul(sp.mel_basis.T, mel), sp, nnls_iter)
+
+
+def _nnls_updates(s: np.ndarray, num: np.ndarray, sp: Spectral, n_iter: int) -> np.ndarray:
+    """``n_iter`` multiplicative (Lee-Seung) updates ``s * num / (M^T M s)``, ``num = M^T m``."""
+    for _ in range(n_iter):  # M^T (M s), not (M^T M) s: n_mels / (n_fft / 2 + 1) of the work
+        s = s * num / (np.matmul(sp.mel_basis.T, np.matmul(sp.mel_basis, s)) + np.float32(1e-10))
     return s
+
+
+def _match_target(log_mel: np.ndarray, sp: Spectral) -> np.ndarray:
+    # + 1e-10: a bin no filter covers gets the ratio 1 (kept), not 0
+    return np.matmul(sp.mel_basis.T, np.exp(log_mel.astype(np.float32))) + np.float32(1e-10)
 
 
 def match_mel(magnitude: np.ndarray, log_mel: np.ndarray, sp: Spectral, n_iter: int = 2) -> np.ndarray:
     """``audio.griffin_lim.match_mel``: multiplicative NNLS updates started from ``magnitude [B, F, T]``, which
     bring its mel towards ``log_mel`` and keep the structure within each filter."""
-    num = np.matmul(sp.mel_basis.T, np.exp(log_mel.astype(np.float32))) + np.float32(1e-10)
-    s = magnitude.astype(np.float32)
-    for _ in range(n_iter):
-        s = s * num / (np.matmul(sp.mel_basis.T, np.matmul(sp.mel_basis, s)) + np.float32(1e-10))
-    return s
+    return _nnls_updates(magnitude.astype(np.float32), _match_target(log_mel, sp), sp, n_iter)
 
 
-def mel_matched(wav: np.ndarray, log_mel: np.ndarray, sp: Spectral, rounds: int) -> np.ndarray:
-    """``rounds`` times: the STFT of ``wav [B, L]``, its magnitude matched to ``log_mel`` (two updates), its
-    phase kept, back to a waveform (``ISTFTVocoder(mel_match_iters=rounds)``)."""
+def mel_matched(wav: np.ndarray, log_mel: np.ndarray, sp: Spectral, rounds: int, n_iter: int = 2) -> np.ndarray:
+    """``audio.griffin_lim.mel_matched``: ``rounds`` times the STFT of ``wav [B, L]``, its magnitude matched to
+    ``log_mel``, its phase kept, back to a waveform (``ISTFTVocoder(mel_match_iters=rounds)``)."""
+    target = _match_target(log_mel, sp)  # once for every round
     for _ in range(rounds):
         spec = stft(wav, sp)
         magnitude = np.abs(spec)
         phase = spec / (magnitude + np.float32(1e-16))
-        wav = istft((match_mel(magnitude, log_mel, sp) * phase).astype(np.complex64), sp)
+        wav = istft((_nnls_updates(magnitude, target, sp, n_iter) * phase).astype(np.complex64), sp)
     return wav
 
 

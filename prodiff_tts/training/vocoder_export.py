@@ -66,7 +66,5 @@ def set_mel_matching(vocoder: Vocoder, rounds: int) -> Vocoder:
 
     if not isinstance(vocoder, ISTFTVocoder):
         raise ValueError(f"mel matching is a setting of the iSTFT vocoder, not of {vocoder.name!r}")
-    if rounds < 0:
-        raise ValueError(f"mel matching rounds must be >= 0, got {rounds}")
-    vocoder.mel_match_iters = int(rounds)
+    vocoder.mel_match_iters = rounds  # validated there
     return vocoder

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..audio.config import AudioConfig
-from ..audio.griffin_lim import istft, match_mel, mel_pseudo_inverse, stft
+from ..audio.griffin_lim import istft, mel_matched, mel_pseudo_inverse
 from .base import Vocoder
 
 __all__ = ["ConvNeXtBlock", "ISTFTVocoder", "MAGNITUDE_PRIORS"]
@@ -85,9 +85,7 @@ class ISTFTVocoder(Vocoder):
             max_log_magnitude=float(max_log_magnitude),
             magnitude_prior=str(magnitude_prior),
         )
-        if mel_match_iters < 0:
-            raise ValueError(f"mel_match_iters must be >= 0, got {mel_match_iters}")
-        self.mel_match_iters = int(mel_match_iters)
+        self.mel_match_iters = mel_match_iters
         self.magnitude_prior = str(magnitude_prior)
         if self.magnitude_prior == "pinv":  # derived from the audio config: not a weight, not saved
             self.register_buffer("mel_pinv", mel_pseudo_inverse(ac), persistent=False)
@@ -129,11 +127,19 @@ class ISTFTVocoder(Vocoder):
 
     def generate(self, log_mel: torch.Tensor) -> torch.Tensor:
         wav = istft(self.spectrum(log_mel), self.audio_config)
-        for _ in range(self.mel_match_iters):
-            spec = stft(wav, self.audio_config)
-            magnitude = match_mel(spec.abs(), log_mel.float(), self.audio_config, n_iter=2)
-            wav = istft(magnitude * torch.sgn(spec), self.audio_config)
-        return wav
+        return mel_matched(wav, log_mel.float(), self.audio_config, self.mel_match_iters)
+
+    @property
+    def mel_match_iters(self) -> int:
+        """Rounds of mel matching after the inverse STFT (``audio.griffin_lim.mel_matched``; 0 = none): an
+        inference setting, saved with the model, changeable on a trained one."""
+        return self._mel_match_iters
+
+    @mel_match_iters.setter
+    def mel_match_iters(self, rounds: int) -> None:
+        if int(rounds) != rounds or rounds < 0:
+            raise ValueError(f"mel_match_iters must be >= 0 (an integer), got {rounds}")
+        self._mel_match_iters = int(rounds)
 
     def config(self) -> dict[str, Any]:
         return {"audio_config": self.audio_config.to_dict(), **self._args, "mel_match_iters": self.mel_match_iters}
