@@ -32,6 +32,7 @@ from .metrics import (
     mel_l1,
     mel_l1_dtw,
 )
+from .bootstrap import ItemStatistics, paired_bootstrap
 from .naturalness import mean_scores
 from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
@@ -193,7 +194,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                     vocoder: str | None = None, asr: str | None = None, seed: int = 0, device: str = "cpu",
                     keep_mels: int = 0, progress=None, vocoders: Sequence[str | None] | None = None,
                     asr_model: str | None = None, denoisers: Sequence[str | None] | None = None,
-                    mos: str | None = None) -> dict:
+                    mos: str | None = None, bootstrap: int = 500) -> dict:
     """Scores a voice bundle on held-out utterances of a prepared corpus; returns a JSON-able report.
 
     ``denoisers`` (default ``[None]``, the voice's own choice per step count): a grid, e.g. ``[None,
@@ -203,6 +204,8 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
     ``vocoders`` (default ``[vocoder]``): every plan's mels go through each of them (one row per pair). ``asr``:
     None, "whisper" or "pocketsphinx" (``asr_model``: a faster-whisper model directory). ``mos`` ("dnsmos"):
     reference-free quality prediction of every output and of the recordings (:mod:`.naturalness`).
+    ``bootstrap`` (redraws; 0: none): intervals of the deciding measures and each row's paired difference to
+    the first row, items and recordings redrawn together (:mod:`.bootstrap`).
 
     ``schema_version`` 2::
 
@@ -216,7 +219,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                       "dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808",
                       "per_item": [{"id", "frames", "reference_frames", "mel_l1_dtw", "mcd_db", "f0_rmse_hz",
                                     "vuv_error", "l1_to_teacher_dtw", "transcript", "dnsmos"}]}],
-         "recordings": [{"id", "text", "transcript"}], "notes": [str]}
+         "recordings": [{"id", "text", "transcript"}], "bootstrap": {...} | null, "notes": [str]}
 
     GV ratio, modulation-spectrum distance and the Fréchet distances compare the set of generated utterances
     with the set of recordings, on the log-mel recomputed from the vocoded audio (what a listener hears);
@@ -323,6 +326,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
             teacher_mels = [free_running(k_max, "uniform", i, teacher.name).cpu().numpy() for i in range(len(refs))]
 
     results = []
+    item_stats: list[ItemStatistics] = []
     kept: list[list[np.ndarray]] = [[r["mel"]] for r in refs[:keep_mels]]
     texts = [recognizer.normalize(r["text"]) if recognizer else r["normalized"] for r in refs]
     for p in plans:
@@ -372,6 +376,9 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                 **mean_scores(r.get("dnsmos") for r in per_item),
                 "per_item": per_item,
             })
+            if bootstrap:
+                item_stats.append(ItemStatistics(heard, emb or None, texts if recognizer else None, hyps or None,
+                                                 [(r.get("dnsmos") or {}).get("dnsmos_ovrl") for r in per_item]))
 
     recordings = [{"id": r["id"], "text": r["text"], "transcript": None} for r in refs]
     mos_info = None
@@ -396,13 +403,18 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
         if len(ok) < len(records):
             notes.append(f"{len(records) - len(ok)} recordings not found (moved corpus?): ASR ceiling on {len(ok)}")
 
+    intervals = None
+    if len(item_stats) and len(refs) >= 2:
+        say(f"bootstrap: {bootstrap} redraws of the items")
+        whole = recorded_emb if recorded_emb and len(recorded_emb) == len(refs) else None  # paired, or not at all
+        intervals = paired_bootstrap(item_stats, ItemStatistics(recorded_mels, whole), resamples=bootstrap, seed=seed)
     report = {
         "schema_version": EVAL_SCHEMA_VERSION, "kind": "evaluate",
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "bundle": str(bundle), "data": str(data_dir), "split": split, "items": len(refs),
         "vocoder": synth.vocoder_label, "vocoders": [s_.vocoder_label for s_ in by_vocoder.values()], "seed": seed, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "teacher_reference": teacher_ref, "asr": asr_info, "mos": mos_info, "results": results,
-        "recordings": recordings,
+        "recordings": recordings, "bootstrap": intervals,
         "notes": notes,
     }
     if keep_mels:

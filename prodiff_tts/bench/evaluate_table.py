@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from .bootstrap import format_differences
 from .naturalness import MOS_HEADER, mos_ceiling_line, mos_cells
 
 
 def fmt(v, spec: str) -> str:
     """A number, or n/a for a metric that does not apply."""
     return "n/a" if v is None else format(v, spec)
+
+
+def row_labels(rows: list[dict], fields=("steps", "schedule", "denoiser", "vocoder")) -> list[str]:
+    """Short names of report rows: the fields that differ between them (all of them if none do)."""
+    varying = [f for f in fields if len({str(r.get(f)) for r in rows}) > 1] or list(fields)
+    return [", ".join(f"{r.get(f)} steps" if f == "steps" else str(r.get(f)) for f in varying) for r in rows]
 
 
 def format_evaluation(report: dict) -> str:
@@ -43,5 +50,6 @@ def format_evaluation(report: dict) -> str:
         lines.append(f"ASR {asr['engine']} {asr['version'] or ''}: on the recordings themselves (ceiling) {ceiling}")
     if mos:
         lines.append(mos_ceiling_line(mos))
+    lines += format_differences(report.get("bootstrap"), row_labels(report["results"]))
     lines += [f"note: {n}" for n in report["notes"]]
     return "\n".join(lines)

@@ -12,7 +12,8 @@ Report (``schema_version`` 2)::
                   "ms_distance_db", "frechet_mel", "frechet_whisper", "gv_per_band", "ms_per_band",
                   "dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808",
                   "per_item": [{"text", "normalized", "transcript", "dnsmos"}]}],
-     "mos": {"engine", "version", "recordings": {...} | null} | null, "notes": [str]}
+     "mos": {"engine", "version", "recordings": {...} | null} | null,
+     "bootstrap": {...} | null (:func:`.bootstrap.paired_bootstrap`), "notes": [str]}
 
 With ``mos`` ("dnsmos"), every rendition also gets DNSMOS's reference-free scores (:mod:`.naturalness`): the
 one measure here that compares two voices on the same sentences without recordings of either.
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from .bootstrap import ItemStatistics, paired_bootstrap
 from .metrics import error_rate
 
 SCHEMA_VERSION = 2
@@ -70,11 +72,14 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                    seed: int = 0, device: str = "cpu", asr: str = "whisper", asr_model: str | None = None,
                    reference_data: str | Path | None = None, reference_split: str = "test",
                    reference_items: int | None = None, progress: Callable[[str], None] | None = None,
-                   denoisers: Sequence[str | None] | None = None, mos: str | None = None) -> dict:
+                   denoisers: Sequence[str | None] | None = None, mos: str | None = None,
+                   bootstrap: int = 500) -> dict:
     """WER/CER of the recognizer on the voice's renditions of ``texts``, per step count, denoiser (``None``: the
     voice's choice; "teacher": the undistilled teacher at that step count), schedule and vocoder;
     with ``reference_data`` (a prepared corpus) also GV ratio, modulation-spectrum distance and Fréchet
-    distances of the set of renditions against that corpus' recordings (an unpaired reference set)."""
+    distances of the set of renditions against that corpus' recordings (an unpaired reference set).
+    ``bootstrap`` (redraws; 0: none): intervals of the measures and each row's paired difference to the first
+    row, the texts redrawn together and the reference set on its own (:mod:`.bootstrap`)."""
     import numpy as np
 
     from ..api import Synthesizer
@@ -111,6 +116,7 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                 plans.append((k, schedule, plan))
     normalized = [recognizer.normalize(t) for t in texts]
     results = []
+    item_stats = []
     for k, schedule, plan in plans:
         say(f"{k} steps, {schedule} schedule ({plan.source}), {plan.denoiser} denoiser")
         mels = [synth.mel_batch([t], steps=k, seed=seed + i, schedule=schedule, denoiser=plan.denoiser)[0]
@@ -144,6 +150,14 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                            frechet_mel=frechet_distance(*frame_statistics(heard), *frame_statistics(ref_mels)),
                            frechet_whisper=embedding_frechet(emb, ref_emb) if emb and ref_emb else None)
             results.append(row)
+            item_stats.append(ItemStatistics(heard or None, emb or None, normalized, hyps,
+                                             [(q or {}).get("dnsmos_ovrl") for q in quality]))
+    intervals = None
+    if bootstrap and len(texts) >= 2:
+        say(f"bootstrap: {bootstrap} redraws of the texts")
+        reference = ItemStatistics(ref_mels, ref_emb if ref_emb and len(ref_emb) == len(ref_mels) else None) \
+            if ref_mels is not None else None
+        intervals = paired_bootstrap(item_stats, reference, paired_reference=False, resamples=bootstrap, seed=seed)
     if ref_mels is None:
         notes.append("no reference set (--data PREPARED): GV, modulation spectrum and Fréchet not measured")
     return {
@@ -154,14 +168,15 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
         "asr": {"engine": recognizer.name, "version": recognizer.version},
         "reference": None if reference_data is None else {"data": str(reference_data), "split": reference_split,
                                                           "items": len(ref_mels)},
-        "texts": len(texts), "results": results, "notes": notes,
+        "texts": len(texts), "results": results, "bootstrap": intervals, "notes": notes,
         "mos": None if predictor is None else {"engine": predictor.name, "version": predictor.version,
                                                "recordings": ref_quality},
     }
 
 
 def format_intelligibility(report: dict) -> str:
-    from .evaluate_table import fmt
+    from .bootstrap import format_differences
+    from .evaluate_table import fmt, row_labels
     from .naturalness import MOS_HEADER, mos_ceiling_line, mos_cells
 
     ref, mos = report.get("reference"), report.get("mos")
@@ -175,4 +190,5 @@ def format_intelligibility(report: dict) -> str:
             f"| {fmt(r['gv_ratio'], '.3f')} | {fmt(r['ms_distance_db'], '.2f')} | {fmt(r['frechet_mel'], '.2f')} "
             f"| {fmt(r['frechet_whisper'], '.2f')} |" + (mos_cells(r) if mos else "") for r in report["results"]]
     tail = [mos_ceiling_line(mos)] if mos else []
+    tail += format_differences(report.get("bootstrap"), row_labels(report["results"]))
     return "\n".join([head, *rows, *tail, *(f"note: {n}" for n in report["notes"])])

@@ -25,7 +25,7 @@ Report (``schema_version`` 2)::
                   "audio_seconds", "vocode_seconds", "rtf" (null for oracle rows),
                   "per_item": [{"id", "frames", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error", "seconds", "dnsmos",
                                 "vocode_seconds"}]}],
-     "notes": [str]}
+     "bootstrap": {...} | null (:func:`.bootstrap.paired_bootstrap`), "notes": [str]}
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .bootstrap import ItemStatistics, format_differences, paired_bootstrap
 from .evaluate import _nanmean
 from .metrics import f0_errors, mcd, mel_l1
 from .naturalness import MOS_HEADER, mos_ceiling_line, mos_cells
@@ -150,9 +151,11 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
             if hasattr(recognizer, "embed") and ref.embedding is not None:
                 row["_emb"] = recognizer.embed(wav_np, audio.sample_rate)
         per_item.append(row)
-    gv, _ = gv_ratio([r["_mel"] for r in per_item], [ref.mel for ref in refs])
-    ms, _ = ms_distance([r["_mel"] for r in per_item], [ref.mel for ref in refs])
+    heard = [r.pop("_mel") for r in per_item]
+    gv, _ = gv_ratio(heard, [ref.mel for ref in refs])
+    ms, _ = ms_distance(heard, [ref.mel for ref in refs])
     asr_scores = {"wer": None, "cer": None, "frechet_whisper": None}
+    texts = hyps = emb = None
     if recognizer is not None:
         texts = [recognizer.normalize(ref.text) for ref in refs]
         hyps = [r["transcript"] for r in per_item]
@@ -161,8 +164,9 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
         if emb:
             asr_scores["frechet_whisper"] = embedding_frechet(emb, [ref.embedding for ref in refs
                                                                     if ref.embedding is not None])
-    for r in per_item:
-        del r["_mel"]
+    # for the bootstrap (popped before the report is returned); embeddings only when every item has one
+    items = ItemStatistics(heard, emb if emb and len(emb) == len(refs) else None, texts, hyps,
+                           [(r.get("dnsmos") or {}).get("dnsmos_ovrl") for r in per_item])
     audio_s = sum(r["seconds"] for r in per_item)
     voc_s = sum(r["vocode_seconds"] for r in per_item) if timed else None
     return {
@@ -172,7 +176,7 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
         "gv_ratio": gv, "ms_distance_db": ms, **asr_scores,
         **mean_scores(r.get("dnsmos") for r in per_item),
         "audio_seconds": audio_s, "vocode_seconds": voc_s, "rtf": None if voc_s is None else voc_s / max(audio_s, 1e-9),
-        "per_item": per_item,
+        "per_item": per_item, "_items": items,
     }
 
 
@@ -216,11 +220,14 @@ def _oracle_rows(vocoders: Sequence[str], models: list, refs: list[_Reference], 
 def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str = "test", items: int | None = 20,
                       threads: int | None = None, f0: bool = True, griffin_lim_iters: int | None = None,
                       oracles: bool = False, progress: Callable[[str], None] | None = None,
-                      asr: str | None = None, asr_model: str | None = None, mos: str | None = None) -> dict:
+                      asr: str | None = None, asr_model: str | None = None, mos: str | None = None,
+                      bootstrap: int = 500) -> dict:
     """Resynthesis scores of each vocoder (``"griffin-lim"`` or the path of a saved vocoder) on the first
     ``items`` utterances of ``split`` of a ``tts prepare`` directory; see the module docstring for the report.
     ``threads`` fixes torch's thread count for the run (restored afterwards). ``mos`` ("dnsmos"): the
-    reference-free quality prediction of every output and of the recordings (:mod:`.naturalness`)."""
+    reference-free quality prediction of every output and of the recordings (:mod:`.naturalness`).
+    ``bootstrap`` (redraws; 0: none): intervals of the deciding measures and each row's paired difference to
+    the first row, items and recordings redrawn together (:mod:`.bootstrap`)."""
     import datetime as _dt
 
     from ..audio import AudioConfig
@@ -291,6 +298,14 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
             results.append(_score_vocoder(spec, model, refs, audio, f0, recognizer, predictor))
         if oracles:
             results += _oracle_rows(vocoders, models, refs, audio, f0, griffin_lim_iters, say)
+        item_stats = [r.pop("_items") for r in results]
+        intervals = None
+        if bootstrap and len(refs) >= 2:
+            say(f"bootstrap: {bootstrap} redraws of the items")
+            ref_emb = [ref.embedding for ref in refs]
+            reference = ItemStatistics([ref.mel for ref in refs],
+                                       ref_emb if all(e is not None for e in ref_emb) else None)
+            intervals = paired_bootstrap(item_stats, reference, resamples=bootstrap)
         n_threads = torch.get_num_threads()
     finally:
         torch.set_num_threads(previous)
@@ -300,7 +315,7 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
         "data": str(data_dir), "split": split, "items": len(refs), "audio": audio.to_dict(),
         "machine": {"cpu": device_name("cpu"), "platform": platform.platform(), "python": platform.python_version(),
                     "torch": torch.__version__, "threads": n_threads},
-        "asr": asr_info, "mos": mos_info, "results": results, "notes": notes,
+        "asr": asr_info, "mos": mos_info, "results": results, "bootstrap": intervals, "notes": notes,
     }
 
 
@@ -333,6 +348,7 @@ def format_vocoder_evaluation(report: dict) -> str:
                      f"CER {rec['cer']:.3f}")
     if report.get("mos"):
         lines.append(mos_ceiling_line(report["mos"]))
+    lines += format_differences(report.get("bootstrap"), [r["vocoder"] for r in report["results"]])
     lines.append(f"{m['cpu']}, {threads}, torch {m['torch']}")
     lines += [f"note: {n}" for n in report["notes"]]
     return "\n".join(lines)

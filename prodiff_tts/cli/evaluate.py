@@ -11,6 +11,7 @@ from .common import (
     CLIError,
     add_voice_args,
     check_report_path,
+    non_negative_int,
     positive_int,
     progress,
     voice_path,
@@ -154,7 +155,19 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the full report as JSON")
     p.add_argument("--plot", type=Path, default=None, metavar="PATH.png", help="mels: recording vs generated")
+    add_bootstrap_arg(p)
     p.set_defaults(func=_run_evaluate)
+
+
+def add_bootstrap_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bootstrap", type=non_negative_int, default=500, metavar="N",
+                   help="redraws of the items for 95%% intervals of the deciding measures and of each row's paired "
+                        "difference to the first row (default 500; 0: none)")
+
+
+def bootstrap_check(args: argparse.Namespace) -> None:
+    if args.bootstrap == 1:
+        raise CLIError("--bootstrap needs at least 2 redraws (or 0 for none)")
 
 
 MOS_HELP = ("reference-free quality prediction of every output and of the recordings: dnsmos (DNSMOS P.835 "
@@ -179,6 +192,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     check_report_path(args.json, ".json", "--json")
     check_report_path(args.plot, ".png", "--plot")
     check_report_path(args.bands_plot, ".png", "--bands-plot")
+    bootstrap_check(args)
     if args.texts is not None:
         return _run_evaluate_texts(args)
     if args.data is None:
@@ -196,7 +210,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     report = evaluate_bundle(voice_path(args), args.data, split=args.split, items=args.items,
                              steps=args.steps, schedules=args.schedules, vocoders=args.vocoder, asr=args.asr,
                              asr_model=args.asr_model, seed=args.seed, device=args.device,
-                             denoisers=_denoisers(args), mos=args.mos,
+                             denoisers=_denoisers(args), mos=args.mos, bootstrap=args.bootstrap,
                              keep_mels=3 if args.plot else 0, progress=progress)
     mels = report.pop("_mels", None)
     if args.alignments is not None:
@@ -263,7 +277,7 @@ def _run_evaluate_texts(args: argparse.Namespace) -> int:
                             schedules=args.schedules, vocoders=args.vocoder, seed=args.seed, device=args.device,
                             asr=args.asr, asr_model=args.asr_model, reference_data=args.data,
                             reference_split=args.split, reference_items=args.items, progress=progress,
-                            denoisers=_denoisers(args), mos=args.mos)
+                            denoisers=_denoisers(args), mos=args.mos, bootstrap=args.bootstrap)
     print(format_intelligibility(report))
     _write_bands_plot(args.bands_plot, report["results"])
     if args.json:
@@ -295,11 +309,13 @@ def add_evaluate_vocoder(sub: argparse._SubParsersAction) -> None:
                         "under Griffin-Lim's (and each trained iSTFT vocoder's) magnitude, and Griffin-Lim's phase "
                         "under the recording's magnitude")
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the full report as JSON")
+    add_bootstrap_arg(p)
     p.set_defaults(func=_run_evaluate_vocoder)
 
 
 def _run_evaluate_vocoder(args: argparse.Namespace) -> int:
     check_report_path(args.json, ".json", "--json")
+    bootstrap_check(args)
     if not args.data.is_dir():
         raise CLIError(f"prepared data directory not found: {args.data}")
     from ..bench.report import write_report
@@ -309,7 +325,7 @@ def _run_evaluate_vocoder(args: argparse.Namespace) -> int:
     # unknown names and unloadable weights raise ValueError (one line, exit 2) before any scoring
     report = evaluate_vocoders(args.data, args.vocoders, split=args.split, items=args.items, threads=args.threads,
                                oracles=args.oracles, progress=progress, asr=args.asr, asr_model=args.asr_model,
-                               mos=args.mos)
+                               mos=args.mos, bootstrap=args.bootstrap)
     print(format_vocoder_evaluation(report))
     if args.json:
         write_report(args.json, report)

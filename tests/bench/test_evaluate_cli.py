@@ -75,6 +75,14 @@ def test_evaluate_command_on_a_student_bundle(student_bundle, prepared_tiny, tmp
         assert (row["l1_to_teacher_dtw"] is not None) == (k == 2)  # students only
         assert row["distilled"] == (k == 2)
         assert all(it["frames"] > 0 and it["reference_frames"] > 0 for it in row["per_item"])
+    b = r["bootstrap"]  # 3 rows on the same 2 items: intervals per row, paired differences to the first
+    assert b["items"] == 2 and b["paired_reference"] and len(b["rows"]) == 3 and b["differences"][0] is None
+    for interval in b["rows"][1].values():
+        assert interval[0] <= interval[1]
+    assert {"gv_ratio", "ms_distance_db", "frechet_mel"} <= set(b["differences"][2])
+    assert all(d["verdict"] in ("ahead", "behind", "level") for d in b["differences"][2].values())
+    assert "Paired differences to the first row (2 steps, uniform, student_k2)" in stdout
+    assert "| 4 steps, uniform, teacher |" in stdout
 
 
 @pytest.mark.slow
@@ -152,4 +160,7 @@ def test_whisper_scores_recordings_and_prints_the_listener_columns(tiny_bundle, 
     row = r["results"][0]
     assert row["vocoder"] == "griffin-lim" and row["gv_ratio"] > 0 and row["ms_distance_db"] > 0
     assert row["frechet_whisper"] > 0 and row["frechet_mel"] > 0 and len(row["gv_per_band"]) == 80
+    (intervals,) = r["bootstrap"]["rows"]
+    assert {"wer", "cer", "frechet_whisper", "gv_ratio"} <= set(intervals)
+    assert intervals["frechet_whisper"][0] <= intervals["frechet_whisper"][1]
     assert bands.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -70,3 +70,5 @@ def test_texts_with_a_reference_set(tiny_bundle, prepared_tiny, tmp_path, capsys
     r = json.loads(out.read_text())
     (row,) = r["results"]
     assert r["reference"]["items"] >= 2 and row["gv_ratio"] > 0 and row["frechet_whisper"] > 0
+    assert r["bootstrap"]["paired_reference"] is False  # other sentences than the recordings': redrawn apart
+    assert {"wer", "gv_ratio", "frechet_mel", "frechet_whisper"} <= set(r["bootstrap"]["rows"][0])

@@ -32,6 +32,11 @@ def test_griffin_lim_beats_an_untrained_vocoder(prepared_tiny, untrained_istft):
     assert gl["vuv_error"] is not None and 0.0 <= gl["vuv_error"] <= 1.0
     table = format_vocoder_evaluation(r)
     assert "| griffin-lim (griffin-lim) | 2 |" in table and "RTF (1 thread)" in table
+    b = r["bootstrap"]
+    assert b["paired_reference"] and b["differences"][0] is None
+    assert b["differences"][1]["ms_distance_db"]["difference"] == pytest.approx(
+        noise["ms_distance_db"] - gl["ms_distance_db"])
+    assert "Paired differences to the first row (griffin-lim)" in table and f"| {untrained_istft} |" in table
 
 
 def test_command_writes_json_and_table(prepared_tiny, tmp_path, capsys):
@@ -43,6 +48,7 @@ def test_command_writes_json_and_table(prepared_tiny, tmp_path, capsys):
     assert "| vocoder | items | log-mel L1 | MCD dB |" in stdout and "| griffin-lim (griffin-lim) | 1 |" in stdout
     r = json.loads(out.read_text())
     assert r["schema_version"] == 2 and r["results"][0]["items"] == 1 and r["results"][0]["mel_l1"] > 0
+    assert r["bootstrap"] is None  # one item: nothing to redraw
 
 
 def test_command_errors_are_one_line(prepared_tiny, tmp_path, capsys):
@@ -58,6 +64,8 @@ def test_command_errors_are_one_line(prepared_tiny, tmp_path, capsys):
         ([data, "--vocoders", str(bad_weights)], "not a readable safetensors file"),
         ([data, "--split", "nosuch"], "no 'nosuch' items"),
         ([data, "--json", str(tmp_path / "out.txt")], "--json must name a .json file"),
+        ([data, "--bootstrap", "1"], "--bootstrap needs at least 2 redraws"),
+        ([data, "--bootstrap", "-3"], "expected an integer >= 0"),
     ]
     for argv, message in cases:
         assert main(["evaluate-vocoder", "--threads", "1", *argv]) == 2, argv
