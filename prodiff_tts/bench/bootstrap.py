@@ -187,7 +187,7 @@ def paired_bootstrap(rows: Sequence[ItemStatistics], reference: ItemStatistics |
                      seed: int = 0) -> dict:
     """Percentile intervals of every row's measures and of each row's paired difference to the first row.
 
-    Returns ``{"resamples", "level", "items", "paired_reference", "rows": [{measure: [lo, hi]}],
+    Returns ``{"resamples", "level", "items", "paired_reference" (null without a reference), "rows": [{measure: [lo, hi]}],
     "differences": [None, {measure: {"difference", "interval": [lo, hi], "verdict"}}, ...]}``; ``difference``
     is the row's value minus the first row's; ``verdict`` is "ahead" / "behind" when the interval of the
     difference in badness (WER, CER, MS, Fréchet: the value; GV ratio: |log ratio|; DNSMOS: minus the value)
@@ -227,7 +227,8 @@ def paired_bootstrap(rows: Sequence[ItemStatistics], reference: ItemStatistics |
                 diff[m] = {"difference": float(d[m][0] - draws[0][m][0]),
                            "interval": interval(d[m] - draws[0][m]), "verdict": verdict}
         differences.append(diff)
-    return {"resamples": resamples, "level": level, "items": n, "paired_reference": paired_reference,
+    return {"resamples": resamples, "level": level, "items": n,
+            "paired_reference": None if reference is None else paired_reference,
             "rows": out_rows, "differences": differences}
 
 
@@ -246,10 +247,13 @@ def format_differences(bootstrap: dict | None, labels: Sequence[str]) -> list[st
     if not measures:
         return []
     pct = round(100 * bootstrap["level"])
-    ref = ("the recordings redrawn with them" if bootstrap["paired_reference"] else "the reference set redrawn on its own")
+    paired = bootstrap["paired_reference"]
+    ref = "" if paired is None else (", the recordings redrawn with them" if paired
+                                     else ", the reference set redrawn on its own")
+    gv = " (GV ratio: judged on |log ratio|)" if "gv_ratio" in measures else ""
     lines = [f"Paired differences to the first row ({labels[0]}): row minus first, {pct}% bootstrap interval "
-             f"({bootstrap['resamples']} redraws of the {bootstrap['items']} items, {ref}); ahead / behind = the "
-             f"interval excludes 0 (GV ratio: judged on |log ratio|)",
+             f"({bootstrap['resamples']} redraws of the {bootstrap['items']} items{ref}); ahead / behind = the "
+             f"interval excludes 0{gv}",
              "| row | " + " | ".join(_LABELS[m] for m in measures) + " |", "|---" * (len(measures) + 1) + "|"]
     for label, d in zip(labels[1:], bootstrap["differences"][1:]):
         cells = []

@@ -218,7 +218,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                       "gv_ratio", "ms_distance_db", "frechet_mel", "frechet_whisper", "gv_per_band", "ms_per_band",
                       "dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808",
                       "per_item": [{"id", "frames", "reference_frames", "mel_l1_dtw", "mcd_db", "f0_rmse_hz",
-                                    "vuv_error", "l1_to_teacher_dtw", "transcript", "dnsmos"}]}],
+                                    "vuv_error", "l1_to_teacher_dtw", "normalized", "transcript", "dnsmos"}]}],
          "recordings": [{"id", "text", "transcript"}], "bootstrap": {...} | null, "notes": [str]}
 
     GV ratio, modulation-spectrum distance and the Fréchet distances compare the set of generated utterances
@@ -349,7 +349,7 @@ def evaluate_bundle(bundle: str | Path, data_dir: str | Path, split: str = "test
                 if teacher_mels is not None and p.distilled(synth):
                     row["l1_to_teacher_dtw"] = mel_l1_dtw(mel, teacher_mels[i])
                 if recognizer:
-                    row["transcript"] = transcribe(wav)
+                    row["normalized"], row["transcript"] = texts[i], transcribe(wav)
                     hyps.append(row["transcript"])
                 if predictor:
                     row["dnsmos"] = predictor.score(wav, audio.sample_rate)

@@ -332,3 +332,30 @@ def _run_evaluate_vocoder(args: argparse.Namespace) -> int:
         print(f"wrote {args.json}")
     return 0
 
+
+
+def add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="paired comparison of `tts evaluate` reports on the same sentences",
+                       description="Rows of several `tts evaluate --json` reports (with --asr) scored on the same "
+                                   "sentences, e.g. two voices on one --texts file: WER, CER and DNSMOS OVRL with "
+                                   "bootstrap intervals, and each row's paired difference to the first row.")
+    p.add_argument("reports", type=Path, nargs="+", metavar="REPORT.json")
+    p.add_argument("--bootstrap", type=non_negative_int, default=1000, metavar="N",
+                   help="redraws of the items (default 1000)")
+    p.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the comparison as JSON")
+    p.set_defaults(func=_run_compare)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    check_report_path(args.json, ".json", "--json")
+    if args.bootstrap < 2:
+        raise CLIError("--bootstrap needs at least 2 redraws")
+    from ..bench.compare import compare_reports, format_comparison
+    from ..bench.report import write_report
+
+    result = compare_reports(args.reports, resamples=args.bootstrap)
+    print(format_comparison(result))
+    if args.json:
+        write_report(args.json, result)
+        print(f"wrote {args.json}")
+    return 0

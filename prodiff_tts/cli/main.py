@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 from .common import EXIT_USAGE, CLIError, OneLineParser
 from .data import add_prepare
-from .evaluate import add_benchmark, add_evaluate, add_evaluate_vocoder
+from .evaluate import add_benchmark, add_compare, add_evaluate, add_evaluate_vocoder
 from .onnx import add_export_onnx
 from .serve import add_serve
 from .synthesize import add_synthesize, add_voices
@@ -17,7 +17,8 @@ from .train import add_distill, add_export, add_export_vocoder, add_generate_mel
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_prepare, add_train, add_distill, add_search, add_export, add_export_vocoder, add_generate_mels,
-    add_synthesize, add_serve, add_voices, add_benchmark, add_evaluate, add_evaluate_vocoder, add_export_onnx]
+    add_synthesize, add_serve, add_voices, add_benchmark, add_evaluate, add_evaluate_vocoder, add_compare,
+    add_export_onnx]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -160,6 +160,7 @@ def test_whisper_scores_recordings_and_prints_the_listener_columns(tiny_bundle, 
     row = r["results"][0]
     assert row["vocoder"] == "griffin-lim" and row["gv_ratio"] > 0 and row["ms_distance_db"] > 0
     assert row["frechet_whisper"] > 0 and row["frechet_mel"] > 0 and len(row["gv_per_band"]) == 80
+    assert all(it["normalized"] and it["transcript"] is not None for it in row["per_item"])  # for `tts compare`
     (intervals,) = r["bootstrap"]["rows"]
     assert {"wer", "cer", "frechet_whisper", "gv_ratio"} <= set(intervals)
     assert intervals["frechet_whisper"][0] <= intervals["frechet_whisper"][1]
