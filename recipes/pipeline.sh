@@ -8,11 +8,13 @@
 #                                            empty: no neural vocoder, the voice speaks through Griffin-Lim)
 #   DISTILL_START / DISTILL_FINAL            distillation from K0 steps down to this many
 #   SEARCH_STEPS                             step counts whose schedule is searched (stage 6)
-#   TEACHER_ARGS, VOCODER_ARGS, DISTILL_ARGS, EXPORT_ARGS, SEARCH_ARGS, EVAL_ARGS, BENCH_ARGS  extra arguments (arrays)
-#
+#   OWN_MELS_VOCODER_EXPERIMENT              stage 7 (empty: skipped): a vocoder fine-tuned on the voice's own
+#                                            OWN_MELS_STEPS-step mels (default 2), exported into the bundle
+#   TEACHER_ARGS, VOCODER_ARGS, DISTILL_ARGS, EXPORT_ARGS, SEARCH_ARGS, OWN_MELS_VOCODER_ARGS,
+#   OWN_MELS_EXPORT_ARGS, EVAL_ARGS, BENCH_ARGS   extra arguments (arrays)
 # Options: --stage N --stop-stage M (inclusive) --dry-run (print each command, run nothing).
-# Stages: 0 corpus, 1 prepare, 2 teacher, 3 distill, 4 vocoder, 5 export, 6 search, 7 evaluate, 8 benchmark.
-# Every stage resumes: rerunning it continues from its checkpoints / cached files.
+# Stages: 0 corpus, 1 prepare, 2 teacher, 3 distill, 4 vocoder, 5 export, 6 search, 7 vocoder on the voice's
+# own mels, 8 evaluate, 9 benchmark. Every stage resumes from its checkpoints / cached files.
 set -euo pipefail
 
 stage=0
@@ -23,7 +25,7 @@ while [ $# -gt 0 ]; do
     --stage) stage="$2"; shift 2 ;;
     --stop-stage) stop_stage="$2"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown option: $1 (use --stage N --stop-stage M --dry-run)" >&2; exit 2 ;;
   esac
 done
@@ -35,8 +37,9 @@ run() {
 
 want() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 
-: "${DISTILL_START:=8}" "${DISTILL_FINAL:=1}" "${SEARCH_STEPS:=2 4}"
-for a in TEACHER_ARGS VOCODER_ARGS DISTILL_ARGS EXPORT_ARGS SEARCH_ARGS EVAL_ARGS BENCH_ARGS; do
+: "${DISTILL_START:=8}" "${DISTILL_FINAL:=1}" "${SEARCH_STEPS:=2 4}" "${OWN_MELS_STEPS:=2}"
+for a in TEACHER_ARGS VOCODER_ARGS DISTILL_ARGS EXPORT_ARGS SEARCH_ARGS OWN_MELS_VOCODER_ARGS OWN_MELS_EXPORT_ARGS \
+  EVAL_ARGS BENCH_ARGS; do
   declare -p "$a" >/dev/null 2>&1 || declare -a "$a=()"
 done
 
@@ -74,13 +77,23 @@ if want 6; then
       "run_dir=$EXP/search" ${SEARCH_ARGS[@]+"${SEARCH_ARGS[@]}"}
   done
 fi
-if want 7; then
-  echo "== stage 7: evaluate"
+if want 7 && [ -z "${OWN_MELS_VOCODER_EXPERIMENT:-}" ]; then echo "== stage 7: vocoder on the voice's own mels: none"; fi
+if want 7 && [ -n "${OWN_MELS_VOCODER_EXPERIMENT:-}" ]; then
+  # the voice's own mels (teacher-forced, so frames match the recordings) teach the vocoder what it will be given
+  echo "== stage 7: vocoder on the voice's own $OWN_MELS_STEPS-step mels"
+  run tts generate-mels "$BUNDLE" "$DATA" "$EXP/own_mels_k$OWN_MELS_STEPS" --steps "$OWN_MELS_STEPS" --schedule searched
+  run tts train "experiment=$OWN_MELS_VOCODER_EXPERIMENT" "data.dir=$DATA" "run_dir=$EXP/vocoder_own_mels" \
+    "vocoder.data.mel_dir=$EXP/own_mels_k$OWN_MELS_STEPS" ${OWN_MELS_VOCODER_ARGS[@]+"${OWN_MELS_VOCODER_ARGS[@]}"}
+  run tts export-vocoder "$EXP/vocoder_own_mels/checkpoints/last.ckpt" "$BUNDLE" \
+    ${OWN_MELS_EXPORT_ARGS[@]+"${OWN_MELS_EXPORT_ARGS[@]}"}
+fi
+if want 8; then
+  echo "== stage 8: evaluate"
   run tts evaluate --model "$BUNDLE" --data "$DATA" --json "$EXP/evaluate.json" --plot "$EXP/evaluate.png" \
     ${EVAL_ARGS[@]+"${EVAL_ARGS[@]}"}
 fi
-if want 8; then
-  echo "== stage 8: benchmark"
+if want 9; then
+  echo "== stage 9: benchmark"
   run tts benchmark --model "$BUNDLE" --json "$EXP/benchmark.json" --plot "$EXP/benchmark.png" \
     ${BENCH_ARGS[@]+"${BENCH_ARGS[@]}"}
 fi

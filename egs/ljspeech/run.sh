@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # LJSpeech 1.1, ProDiff's recipe: teacher (encoder 4 x 256, WaveNet 20 x 256) -> distillation 4 -> 2 -> 1
-# (ProDiff-exact mode: DIFFUSION=prodiff) or 8 -> 4 -> 2 -> 1 -> search -> HiFi-GAN V1 -> evaluate/benchmark.
+# (ProDiff-exact mode: DIFFUSION=prodiff) or 8 -> 4 -> 2 -> 1 -> search -> HiFi-GAN V1, fine-tuned on the voice's
+# own mels -> evaluate/benchmark.
 #
 #   bash egs/ljspeech/run.sh --corpus /data/LJSpeech-1.1 [--stage N] [--stop-stage M] [--dry-run]
 #   bash egs/ljspeech/run.sh --preset tiny --corpus tests/data/ljs_tiny --exp DIR   # every stage, tiny, in minutes
@@ -38,6 +39,11 @@ TRAIN_COMMON=("trainer=${TRAINER:-gpu}" "trainer.devices=${DEVICES:-1}" "trainer
 TEACHER_ARGS=("${TRAIN_COMMON[@]}" "diffusion=$DIFFUSION")
 DISTILL_ARGS=("${TRAIN_COMMON[@]}" "diffusion=$DIFFUSION" "distill.steps_per_round=20000")
 VOCODER_ARGS=("${TRAIN_COMMON[@]}")
+# stage 7: HiFi-GAN fine-tuned on the voice's own teacher-forced 2-step mels, as HiFi-GAN's authors fine-tune on
+# their acoustic model's; it replaces the stage-4 vocoder in the bundle
+OWN_MELS_VOCODER_EXPERIMENT=vocoder_ljspeech
+OWN_MELS_VOCODER_ARGS=("${TRAIN_COMMON[@]}" "vocoder.init_from=$EXP/vocoder/export" "trainer.max_steps=100000")
+OWN_MELS_EXPORT_ARGS=(--default bundle)
 EVAL_ARGS=(--items 100 --asr)
 CHECK_ARGS=()
 
@@ -51,6 +57,8 @@ if [ "$PRESET" = tiny ]; then  # the same stages on a tiny model and corpus (tes
   TEACHER_ARGS=("${TRAIN_COMMON[@]}" "trainer.max_steps=20" "trainer.val_check_interval=10")
   DISTILL_ARGS=("${TRAIN_COMMON[@]}" "distill.steps_per_round=3" "distill.eval_items=2")
   VOCODER_ARGS=()
+  OWN_MELS_VOCODER_EXPERIMENT=vocoder_fixture
+  OWN_MELS_VOCODER_ARGS=("vocoder.init_from=$EXP/vocoder/export" "vocoder.mel_only_steps=0")
   SEARCH_ARGS=("search.population=4" "search.iterations=1" "search.stage2_iterations=1" "search.items=2"
                "search.split=test")
   EVAL_ARGS=(--items 2 --steps 2)

@@ -43,7 +43,8 @@ def check_command(argv: list[str]) -> None:
 def test_ljspeech_dry_run_prints_every_stage_with_valid_arguments(diffusion):
     cmds = dry_run("egs/ljspeech/run.sh", "--corpus", "/data/LJSpeech-1.1", env={"DIFFUSION": diffusion})
     subs = [c[1] for c in cmds if c[0] == "tts"]
-    assert subs == ["prepare", "train", "distill", "train", "export", "search", "search", "evaluate", "benchmark"]
+    assert subs == ["prepare", "train", "distill", "train", "export", "search", "search", "generate-mels", "train",
+                    "export-vocoder", "evaluate", "benchmark"]
     for c in cmds:
         check_command(c)
     distill = next(c for c in cmds if c[:2] == ["tts", "distill"])
@@ -57,17 +58,26 @@ def test_demo_dry_run_and_stage_selection():
     assert [c[1] for c in dry_run("egs/demo/run.sh", "--stage", "2", "--stop-stage", "3")] == ["train", "distill"]
 
 
-def test_joe_dry_run_fine_tunes_from_the_released_voice_and_exports_without_a_neural_vocoder():
+def test_joe_dry_run_fine_tunes_from_the_released_voice_and_trains_its_vocoder_on_its_own_mels():
     cmds = dry_run("egs/joe_demo/run.sh", "--stage", "2")
     for c in cmds:
         check_command(c)
     subs = [c[1] for c in cmds if c[0] == "tts"]
-    assert subs == ["train", "distill", "export", "search", "search", "evaluate", "benchmark"]  # no vocoder stage
-    train = next(c for c in cmds if c[:2] == ["tts", "train"])
-    init = next(a for a in train if a.startswith("teacher.init_from="))
+    # no stage-4 vocoder: the vocoder needs the voice's own mels, so it comes after the export and the search
+    assert subs == ["train", "distill", "export", "search", "search", "generate-mels", "train", "export-vocoder",
+                    "evaluate", "benchmark"]
+    teacher, vocoder = [c for c in cmds if c[:2] == ["tts", "train"]]
+    init = next(a for a in teacher if a.startswith("teacher.init_from="))
     assert (Path(init.split("=", 1)[1]) / "config.yaml").is_file()  # a released voice
     export = next(c for c in cmds if c[:2] == ["tts", "export"])
     assert "--vocoder" not in export and "--teacher-steps" in export
+    mels = next(c for c in cmds if c[:2] == ["tts", "generate-mels"])
+    assert mels[2] == export[3] and f"vocoder.data.mel_dir={mels[4]}" in vocoder  # the exported voice's mels
+    init = next(a for a in vocoder if a.startswith("vocoder.init_from="))
+    assert (Path(init.split("=", 1)[1]) / "vocoder.json").is_file()  # the slt voice's vocoder
+    into = next(c for c in cmds if c[:2] == ["tts", "export-vocoder"])
+    assert into[3] == export[3] and into[-4:] == ["--default", "griffin-lim", "--mel-match", "2"]
+    assert [c[1] for c in dry_run("egs/demo/run.sh", "--stage", "7", "--stop-stage", "7")] == []  # no stage 7
 
 
 def test_unknown_recipe_option_is_rejected():
@@ -97,11 +107,13 @@ def test_every_stage_runs_for_real_on_the_fixture_with_the_tiny_preset(tmp_path)
                         str(ROOT / "tests/data/ljs_tiny"), "--exp", str(tmp_path)], capture_output=True, text=True,
                        env=env, timeout=900)
     assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
-    assert [ln for ln in p.stdout.splitlines() if ln.startswith("== stage")][-1].startswith("== stage 8")
+    assert [ln for ln in p.stdout.splitlines() if ln.startswith("== stage")][-1].startswith("== stage 9")
     bundle = tmp_path / "bundle"
     names = {e["name"] for e in __import__("yaml").safe_load((bundle / "config.yaml").read_text())["denoisers"]}
     assert names == {"teacher", "student_k2", "student_k1"}
     assert (bundle / "vocoder").is_dir()
+    assert list((tmp_path / "own_mels_k2").glob("*.npy"))  # stage 7: the vocoder fine-tuned on the voice's mels
+    assert (tmp_path / "vocoder_own_mels" / "checkpoints" / "last.ckpt").is_file()
     assert "student_k2:2" in json.loads((bundle / "schedule.json").read_text())["schedules"]
     assert json.loads((tmp_path / "evaluate.json").read_text())["results"]
     assert json.loads((tmp_path / "benchmark.json").read_text())["results"]
