@@ -26,6 +26,7 @@ from .oversmoothing import MS_SEGMENT
 
 _EPS = 1e-10
 _CHUNK = 25  # redraws per weighted sum: bounds the [chunk, dim * dim] outer-product sums (Whisper: 147k wide)
+_BLOCK = 100  # redraws whose covariances (and the reference's matrix roots) are held at once
 
 # measure -> how a row is worse: the bootstrap distribution of (badness of a row - badness of the first row)
 # decides "ahead" / "behind" / "level"
@@ -208,8 +209,14 @@ def paired_bootstrap(rows: Sequence[ItemStatistics], reference: ItemStatistics |
         if paired_reference and reference.n != n:
             paired_reference = False  # some recordings missing: the reference set is redrawn on its own
         ref_weights = weights if paired_reference else redraw_weights(reference.n, resamples, rng)
-    fits = reference.fits(ref_weights) if reference is not None else None
-    draws = [r.measures(weights, reference, ref_weights, fits) for r in rows]
+    parts: list[list[dict[str, np.ndarray]]] = [[] for _ in rows]
+    for s in range(0, len(weights), _BLOCK):  # blocks of redraws bound the memory of the covariances
+        w = weights[s : s + _BLOCK]
+        rw = None if ref_weights is None else ref_weights[s : s + _BLOCK]
+        fits = reference.fits(rw) if reference is not None else None
+        for part, r in zip(parts, rows):
+            part.append(r.measures(w, reference, rw, fits))
+    draws = [{m: np.concatenate([p[m] for p in part]) for m in part[0]} for part in parts]
     tail = 100.0 * (1.0 - level) / 2.0
 
     def interval(v: np.ndarray) -> list[float]:
