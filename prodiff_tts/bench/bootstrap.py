@@ -183,16 +183,67 @@ def redraw_weights(n: int, resamples: int, rng: np.random.Generator) -> np.ndarr
     return np.concatenate([np.ones((1, n)), rng.multinomial(n, np.full(n, 1.0 / n), size=resamples)]).astype(np.float64)
 
 
+def _stack(a: ItemStatistics, b: ItemStatistics) -> ItemStatistics:
+    """The items of ``a`` then those of ``b`` (2n items): weights over them pick a mixture of the two rows."""
+    out = ItemStatistics()
+    out.n = a.n + b.n
+    for name in ("gv", "ms_power", "ms_count", "word_edits", "words", "char_edits", "chars", "dnsmos"):
+        x, y = getattr(a, name), getattr(b, name)
+        setattr(out, name, None if x is None or y is None else np.concatenate([x, y]))
+    for name in ("mel", "whisper"):
+        x, y = getattr(a, name), getattr(b, name)
+        setattr(out, name, None if x is None or y is None else _Gaussian(
+            np.concatenate([x.counts, y.counts]), np.concatenate([x.sums, y.sums]), np.concatenate([x.outers, y.outers])))
+    return out
+
+
+def randomization_test(first: ItemStatistics, row: ItemStatistics, reference: ItemStatistics | None = None,
+                       rounds: int = 500, seed: int = 0) -> dict[str, float]:
+    """Two-sided p-value of each deciding measure's badness difference (row - first) by approximate
+    randomization (Noreen 1989; Riezler & Maxwell 2005 for system comparison): each round swaps the two rows'
+    outputs for a random half of the items and recomputes the difference. Unlike a redraw, a swapped set still
+    holds every item once, so set statistics that grow when items repeat (the Fréchet distances) stay unbiased.
+    The reference set is not redrawn."""
+    n = first.n
+    both = _stack(first, row)
+    rng = np.random.default_rng(seed)
+    masks = np.concatenate([np.zeros((1, n)), rng.integers(0, 2, size=(rounds, n))]).astype(np.float64)
+    single = reference.fits(np.ones((1, reference.n))) if reference is not None else None
+    diffs: dict[str, list[np.ndarray]] = {}
+    for s in range(0, len(masks), _BLOCK):
+        m = masks[s : s + _BLOCK]
+        k = len(m)
+        first_w = np.concatenate([1.0 - m, m], axis=1)  # row 0: no swap, the observed sets
+        rw = fits = None
+        if reference is not None:
+            rw = np.ones((k, reference.n))
+            fits = {key: tuple(np.broadcast_to(x, (k,) + x.shape[1:]) for x in v) if isinstance(v, tuple)
+                    else v for key, v in single.items()}
+        a = both.measures(first_w, reference, rw, fits)
+        b = both.measures(1.0 - first_w, reference, rw, fits)
+        for meas in DECIDING_MEASURES:
+            if meas in a and meas in b:
+                diffs.setdefault(meas, []).append(_badness(meas, b[meas]) - _badness(meas, a[meas]))
+    out = {}
+    for meas, parts in diffs.items():
+        d = np.concatenate(parts)
+        out[meas] = float((1 + np.sum(np.abs(d[1:]) >= np.abs(d[0]) - 1e-12)) / (1 + rounds))
+    return out
+
+
 def paired_bootstrap(rows: Sequence[ItemStatistics], reference: ItemStatistics | None = None,
                      paired_reference: bool = True, resamples: int = 500, level: float = 0.95,
                      seed: int = 0) -> dict:
-    """Percentile intervals of every row's measures and of each row's paired difference to the first row.
+    """Percentile intervals of every row's measures and of each row's paired difference to the first row, and
+    whether that difference is real (:func:`randomization_test`, as many rounds as redraws).
 
-    Returns ``{"resamples", "level", "items", "paired_reference" (null without a reference), "rows": [{measure: [lo, hi]}],
-    "differences": [None, {measure: {"difference", "interval": [lo, hi], "verdict"}}, ...]}``; ``difference``
-    is the row's value minus the first row's; ``verdict`` is "ahead" / "behind" when the interval of the
-    difference in badness (WER, CER, MS, Fréchet: the value; GV ratio: |log ratio|; DNSMOS: minus the value)
-    lies wholly below / above 0, else "level"."""
+    Returns ``{"resamples", "level", "items", "paired_reference" (null without a reference), "rows": [{measure:
+    [lo, hi]}], "differences": [None, {measure: {"difference", "interval": [lo, hi], "p_value", "verdict"}},
+    ...]}``; ``difference`` is the row's value minus the first row's; ``verdict`` is "ahead" / "behind" when
+    ``p_value`` < 1 - ``level`` and the row's badness (WER, CER, MS, Fréchet: the value; GV ratio: |log ratio|;
+    DNSMOS: minus the value) is lower / higher, else "level". The interval says how large a difference may be;
+    a redraw repeats items, which inflates the Fréchet distances, so their intervals lean high and the verdict
+    comes from the randomization test instead."""
     if not rows:
         raise ValueError("the bootstrap needs at least one row")
     if resamples < 2:
@@ -225,14 +276,16 @@ def paired_bootstrap(rows: Sequence[ItemStatistics], reference: ItemStatistics |
 
     out_rows = [{m: interval(v) for m, v in d.items()} for d in draws]
     differences: list[dict | None] = [None]
-    for d in draws[1:]:
+    for row, d in zip(rows[1:], draws[1:]):
+        p_values = randomization_test(rows[0], row, reference, rounds=resamples, seed=seed)
         diff = {}
         for m in DECIDING_MEASURES:
-            if m in d and m in draws[0]:
-                lo, hi = interval(_badness(m, d[m]) - _badness(m, draws[0][m]))
-                verdict = "ahead" if hi < 0 else "behind" if lo > 0 else "level"
-                diff[m] = {"difference": float(d[m][0] - draws[0][m][0]),
-                           "interval": interval(d[m] - draws[0][m]), "verdict": verdict}
+            if m in d and m in draws[0] and m in p_values:
+                worse = float((_badness(m, d[m][:1]) - _badness(m, draws[0][m][:1]))[0])
+                real = p_values[m] < 1.0 - level
+                diff[m] = {"difference": float(d[m][0] - draws[0][m][0]), "interval": interval(d[m] - draws[0][m]),
+                           "p_value": p_values[m],
+                           "verdict": "ahead" if real and worse < 0 else "behind" if real and worse > 0 else "level"}
         differences.append(diff)
     return {"resamples": resamples, "level": level, "items": n,
             "paired_reference": None if reference is None else paired_reference,
@@ -258,9 +311,11 @@ def format_differences(bootstrap: dict | None, labels: Sequence[str]) -> list[st
     ref = "" if paired is None else (", the recordings redrawn with them" if paired
                                      else ", the reference set redrawn on its own")
     gv = " (GV ratio: judged on |log ratio|)" if "gv_ratio" in measures else ""
+    alpha = 1.0 - bootstrap["level"]
     lines = [f"Paired differences to the first row ({labels[0]}): row minus first, {pct}% bootstrap interval "
-             f"({bootstrap['resamples']} redraws of the {bootstrap['items']} items{ref}); ahead / behind = the "
-             f"interval excludes 0{gv}",
+             f"({bootstrap['resamples']} redraws of the {bootstrap['items']} items{ref}); ahead / behind: p < "
+             f"{alpha:g} when the two rows' outputs are swapped at random item by item (approximate randomization, "
+             f"{bootstrap['resamples']} rounds){gv}",
              "| row | " + " | ".join(_LABELS[m] for m in measures) + " |", "|---" * (len(measures) + 1) + "|"]
     for label, d in zip(labels[1:], bootstrap["differences"][1:]):
         cells = []
@@ -269,6 +324,6 @@ def format_differences(bootstrap: dict | None, labels: Sequence[str]) -> list[st
                 cells.append("n/a")
                 continue
             s, (lo, hi) = _SPECS[m], d[m]["interval"]
-            cells.append(f"{d[m]['difference']:{s}} [{lo:{s}}, {hi:{s}}] {d[m]['verdict']}")
+            cells.append(f"{d[m]['difference']:{s}} [{lo:{s}}, {hi:{s}}] {d[m]['verdict']} (p {d[m]['p_value']:.3f})")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines

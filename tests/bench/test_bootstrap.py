@@ -81,3 +81,17 @@ def test_unpaired_reference_and_bad_input():
         paired_bootstrap([row], resamples=1)
     with pytest.raises(ValueError, match="one transcript each"):
         ItemStatistics(texts=["a", "b"], transcripts=["a"])
+
+
+def test_randomization_keeps_frechet_honest():
+    """Two rows drawn from the same distribution are level on the Fréchet distance; a shifted one is behind."""
+    from prodiff_tts.bench.bootstrap import randomization_test
+
+    rng = np.random.default_rng(5)
+    ref = ItemStatistics(embeddings=_emb(rng, 40))
+    a, b, shifted = (ItemStatistics(embeddings=_emb(rng, 40, s)) for s in (0.0, 0.0, 0.6))
+    assert randomization_test(a, b, ref, rounds=200)["frechet_whisper"] > 0.05
+    assert randomization_test(a, shifted, ref, rounds=200)["frechet_whisper"] < 0.01
+    out = paired_bootstrap([a, b, shifted], ref, resamples=200)
+    assert out["differences"][1]["frechet_whisper"]["verdict"] == "level"
+    assert out["differences"][2]["frechet_whisper"]["verdict"] == "behind"
