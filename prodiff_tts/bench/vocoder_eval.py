@@ -8,8 +8,9 @@ STFT (same framing as the mel): Griffin-Lim's magnitude (the mel filterbank's no
 inverse) with the recorded phase; the recorded magnitude with Griffin-Lim's phase; and, for every trained
 vocoder that predicts a spectrum, its magnitude with the recorded phase. Their ``rtf`` is null.
 
-Beside the frame-wise scores, which reward Griffin-Lim's least-squares magnitudes: the GV ratio and the
-modulation-spectrum distance of the resynthesized set against the recordings (``oversmoothing``), and with a
+Beside the frame-wise scores, which reward Griffin-Lim's least-squares magnitudes: the GV ratio, the
+modulation-spectrum distance and the Fréchet distance of log-mel frames of the resynthesized set against the
+recordings (``oversmoothing``), and with a
 recognizer (``asr``) the WER/CER of the resynthesized speech against the text and, for Whisper, the Fréchet
 distance of its encoder frames to the recordings'.
 
@@ -20,7 +21,7 @@ Report (``schema_version`` 2)::
      "asr": {"engine", "version", "recordings": {"wer", "cer"}} | null,
      "mos": {"engine", "version", "recordings": {"dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808"}} | null,
      "results": [{"vocoder", "name", "parameters", "items", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error",
-                  "gv_ratio", "ms_distance_db", "wer", "cer", "frechet_whisper", "dnsmos_ovrl", "dnsmos_sig",
+                  "gv_ratio", "ms_distance_db", "frechet_mel", "wer", "cer", "frechet_whisper", "dnsmos_ovrl", "dnsmos_sig",
                   "dnsmos_bak", "dnsmos_p808",
                   "audio_seconds", "vocode_seconds", "rtf" (null for oracle rows),
                   "per_item": [{"id", "frames", "mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error", "seconds", "dnsmos",
@@ -121,7 +122,7 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
            mos=None) -> dict:
     """Scores of the waveforms ``synthesize(ref)`` against each reference mel (and F0)."""
     from ..audio import MelSpectrogram, extract_f0
-    from .metrics import error_rate
+    from .metrics import error_rate, frame_statistics, frechet_distance
     from .naturalness import mean_scores
     from .oversmoothing import embedding_frechet, gv_ratio, ms_distance
 
@@ -154,6 +155,7 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
     heard = [r.pop("_mel") for r in per_item]
     gv, _ = gv_ratio(heard, [ref.mel for ref in refs])
     ms, _ = ms_distance(heard, [ref.mel for ref in refs])
+    frechet_mel = frechet_distance(*frame_statistics(heard), *frame_statistics([ref.mel for ref in refs]))
     asr_scores = {"wer": None, "cer": None, "frechet_whisper": None}
     texts = hyps = emb = None
     if recognizer is not None:
@@ -173,7 +175,7 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
         "vocoder": spec, "name": name, "parameters": parameters,
         "items": len(per_item), **{m: _nanmean([r[m] for r in per_item])
                                    for m in ("mel_l1", "mcd_db", "f0_rmse_hz", "vuv_error")},
-        "gv_ratio": gv, "ms_distance_db": ms, **asr_scores,
+        "gv_ratio": gv, "ms_distance_db": ms, "frechet_mel": frechet_mel, **asr_scores,
         **mean_scores(r.get("dnsmos") for r in per_item),
         "audio_seconds": audio_s, "vocode_seconds": voc_s, "rtf": None if voc_s is None else voc_s / max(audio_s, 1e-9),
         "per_item": per_item, "_items": items,
@@ -330,15 +332,15 @@ def format_vocoder_evaluation(report: dict) -> str:
     lines = [
         (f"resynthesis of {report['items']} '{report['split']}' recordings of {report['data']} (their log-mel -> "
          "vocoder -> log-mel, frame-aligned); CPU RTF = vocoding time / audio duration"),
-        f"| vocoder | items | log-mel L1 | MCD dB | F0 RMSE Hz | V/UV error | GV ratio | MS dist dB | WER | CER "
-        f"| Fréchet Whisper | RTF ({threads}) |" + (MOS_HEADER if report.get("mos") else ""),
-        "|---" * (12 + (3 if report.get("mos") else 0)) + "|",
+        f"| vocoder | items | log-mel L1 | MCD dB | F0 RMSE Hz | V/UV error | GV ratio | MS dist dB | Fréchet mel | WER "
+        f"| CER | Fréchet Whisper | RTF ({threads}) |" + (MOS_HEADER if report.get("mos") else ""),
+        "|---" * (13 + (3 if report.get("mos") else 0)) + "|",
     ]
     for r in report["results"]:
         lines.append(f"| {r['vocoder']} ({r['name']}) | {r['items']} | {_fmt(r['mel_l1'], '.4f')} | "
                      f"{_fmt(r['mcd_db'], '.3f')} | {_fmt(r['f0_rmse_hz'], '.1f')} | {_fmt(r['vuv_error'], '.3f')} | "
                      f"{_fmt(r.get('gv_ratio'), '.3f')} | {_fmt(r.get('ms_distance_db'), '.2f')} | "
-                     f"{_fmt(r.get('wer'), '.3f')} | {_fmt(r.get('cer'), '.3f')} | "
+                     f"{_fmt(r.get('frechet_mel'), '.2f')} | {_fmt(r.get('wer'), '.3f')} | {_fmt(r.get('cer'), '.3f')} | "
                      f"{_fmt(r.get('frechet_whisper'), '.2f')} | {_fmt(r['rtf'], '.4f')} |"
                      + (mos_cells(r) if report.get("mos") else ""))
     asr = report.get("asr")

@@ -29,6 +29,7 @@ def test_griffin_lim_beats_an_untrained_vocoder(prepared_tiny, untrained_istft):
         assert row["audio_seconds"] > 0 and all(it["frames"] > 0 for it in row["per_item"])
     assert gl["mel_l1"] < 0.5 * noise["mel_l1"]
     assert gl["mcd_db"] < noise["mcd_db"]
+    assert gl["frechet_mel"] < noise["frechet_mel"]
     assert gl["vuv_error"] is not None and 0.0 <= gl["vuv_error"] <= 1.0
     table = format_vocoder_evaluation(r)
     assert "| griffin-lim (griffin-lim) | 2 |" in table and "RTF (1 thread)" in table
@@ -45,7 +46,7 @@ def test_command_writes_json_and_table(prepared_tiny, tmp_path, capsys):
                "--threads", "1", "--json", str(out)])
     stdout = capsys.readouterr().out
     assert rc == 0, stdout
-    assert "| vocoder | items | log-mel L1 | MCD dB |" in stdout and "| griffin-lim (griffin-lim) | 1 |" in stdout
+    assert "| vocoder | items | log-mel L1 | MCD dB |" in stdout and "| Fréchet mel |" in stdout and "| griffin-lim (griffin-lim) | 1 |" in stdout
     r = json.loads(out.read_text())
     assert r["schema_version"] == 2 and r["results"][0]["items"] == 1 and r["results"][0]["mel_l1"] > 0
     assert r["bootstrap"] is None  # one item: nothing to redraw
