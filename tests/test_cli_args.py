@@ -15,7 +15,7 @@ from prodiff_tts.cli.train import distill_overrides, search_overrides
 from cli_checks import one_line_error
 
 SUBCOMMANDS = ["prepare", "train", "distill", "search", "export", "export-vocoder", "export-onnx", "generate-mels",
-               "synthesize", "serve", "voices", "benchmark", "evaluate", "evaluate-vocoder"]
+               "synthesize", "serve", "voices", "benchmark", "evaluate", "evaluate-vocoder", "compare"]
 
 
 def test_every_subcommand_has_a_working_help(capsys):
