@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metrics import asr_normalize, edit_distance
-from .oversmoothing import MS_SEGMENT
+from .oversmoothing import MS_SEGMENT, modulation_power
 
 _EPS = 1e-10
 _CHUNK = 25  # redraws per weighted sum: bounds the [chunk, dim * dim] outer-product sums (Whisper: 147k wide)
@@ -135,11 +135,9 @@ class ItemStatistics:
         rw = weights if reference_weights is None else reference_weights
         fits = reference_fits if reference_fits is not None else reference.fits(rw)
         if self.gv is not None and reference.gv is not None:
-            gv = (weights @ self.gv) / weights.sum(1, keepdims=True)
-            ratio = (gv + _EPS) / (fits["gv"] + _EPS)
+            ratio = (self._gv(weights) + _EPS) / (fits["gv"] + _EPS)
             out["gv_ratio"] = np.exp(np.log(ratio).mean(1))
-            ms = 10.0 * np.log10((weights @ self.ms_power) / (weights @ self.ms_count)[:, None] + _EPS)
-            diff = (ms - fits["ms"]).reshape(len(weights), -1, MS_SEGMENT // 2 + 1)[:, :, 1:]
+            diff = (self._ms_db(weights) - fits["ms"]).reshape(len(weights), -1, MS_SEGMENT // 2 + 1)[:, :, 1:]
             out["ms_distance_db"] = np.sqrt((diff**2).mean((1, 2)))
         for name, mine, theirs in (("frechet_mel", self.mel, "mel"), ("frechet_whisper", self.whisper, "whisper")):
             if mine is not None and theirs in fits:
@@ -148,12 +146,19 @@ class ItemStatistics:
                 out[name] = np.array([_frechet(mean[r], cov[r], rm[r], root[r], tr[r]) for r in range(len(weights))])
         return out
 
+    def _gv(self, weights: np.ndarray) -> np.ndarray:
+        """Per-band global variance of every redraw [R, n_mels]."""
+        return (weights @ self.gv) / weights.sum(1, keepdims=True)
+
+    def _ms_db(self, weights: np.ndarray) -> np.ndarray:
+        """Flattened modulation spectrum (dB) of every redraw."""
+        return 10.0 * np.log10((weights @ self.ms_power) / (weights @ self.ms_count)[:, None] + _EPS)
+
     def fits(self, weights: np.ndarray) -> dict:
         """The reference side of the set measures for every redraw, computed once for all rows."""
         out: dict = {}
         if self.gv is not None:
-            out["gv"] = (weights @ self.gv) / weights.sum(1, keepdims=True)
-            out["ms"] = 10.0 * np.log10((weights @ self.ms_power) / (weights @ self.ms_count)[:, None] + _EPS)
+            out["gv"], out["ms"] = self._gv(weights), self._ms_db(weights)
         for name, g in (("mel", self.mel), ("whisper", self.whisper)):
             if g is not None:
                 mean, cov = g.fit(weights)
@@ -161,20 +166,11 @@ class ItemStatistics:
         return out
 
 
-def _modulation_sums(mels: Sequence[np.ndarray], segment: int = MS_SEGMENT) -> tuple[np.ndarray, np.ndarray]:
-    """Per item: the modulation power summed over its segments [n, n_mels * (segment // 2 + 1)] and the number
-    of segments [n] (:func:`.oversmoothing.modulation_spectrum` is their pooled ratio, in dB)."""
-    window = np.hanning(segment)
-    powers, counts = [], []
-    for x in mels:
-        x = x - x.mean(axis=-1, keepdims=True)
-        if x.shape[-1] < segment:
-            x = np.pad(x, ((0, 0), (0, segment - x.shape[-1])))
-        frames = np.stack([x[:, s : s + segment] for s in range(0, x.shape[-1] - segment + 1, segment // 2)]) * window
-        p = np.abs(np.fft.rfft(frames, axis=-1)) ** 2
-        powers.append(p.sum(0).ravel())
-        counts.append(p.shape[0])
-    return np.stack(powers), np.asarray(counts, dtype=np.float64)
+def _modulation_sums(mels: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per item: the flattened modulation power summed over its segments [n, n_mels * (MS_SEGMENT // 2 + 1)]
+    and the number of segments [n] (:func:`.oversmoothing.modulation_spectrum` is their pooled ratio, in dB)."""
+    sums = [modulation_power(m) for m in mels]
+    return np.stack([p.ravel() for p, _ in sums]), np.asarray([c for _, c in sums], dtype=np.float64)
 
 
 def redraw_weights(n: int, resamples: int, rng: np.random.Generator) -> np.ndarray:

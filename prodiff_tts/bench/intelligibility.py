@@ -150,8 +150,9 @@ def evaluate_texts(bundle: str | Path, texts: Sequence[str], steps: Sequence[int
                            frechet_mel=frechet_distance(*frame_statistics(heard), *frame_statistics(ref_mels)),
                            frechet_whisper=embedding_frechet(emb, ref_emb) if emb and ref_emb else None)
             results.append(row)
-            item_stats.append(ItemStatistics(heard or None, emb or None, normalized, hyps,
-                                             [(q or {}).get("dnsmos_ovrl") for q in quality]))
+            if bootstrap:
+                item_stats.append(ItemStatistics(heard or None, emb or None, normalized, hyps,
+                                                 [(q or {}).get("dnsmos_ovrl") for q in quality]))
     intervals = None
     if bootstrap and len(texts) >= 2:
         say(f"bootstrap: {bootstrap} redraws of the texts")

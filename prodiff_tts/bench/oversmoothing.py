@@ -34,25 +34,27 @@ def gv_ratio(generated: Sequence[np.ndarray], recorded: Sequence[np.ndarray]) ->
     return float(np.exp(np.mean(np.log(per_band)))), per_band
 
 
+def modulation_power(mel: np.ndarray, segment: int = MS_SEGMENT) -> tuple[np.ndarray, int]:
+    """One log-mel's modulation power summed over its segments, [n_mels, segment // 2 + 1], and the number of
+    segments. A log-mel shorter than a segment is zero-padded after removing its mean."""
+    x = np.asarray(mel, dtype=np.float64)
+    x = x - x.mean(axis=-1, keepdims=True)
+    if x.shape[-1] < segment:
+        x = np.pad(x, ((0, 0), (0, segment - x.shape[-1])))
+    starts = range(0, x.shape[-1] - segment + 1, segment // 2)
+    frames = np.stack([x[:, s : s + segment] for s in starts], axis=0) * np.hanning(segment)  # [S, n_mels, segment]
+    power = np.abs(np.fft.rfft(frames, axis=-1)) ** 2
+    return power.sum(axis=0), power.shape[0]
+
+
 def modulation_spectrum(mels: Sequence[np.ndarray], segment: int = MS_SEGMENT) -> np.ndarray:
-    """Mean modulation power spectrum (dB) of a set of log-mels, shape [n_mels, segment // 2 + 1].
-    Utterances shorter than a segment are zero-padded after removing their mean."""
+    """Mean modulation power spectrum (dB) of a set of log-mels, shape [n_mels, segment // 2 + 1]: the power of
+    every segment of every utterance pooled (:func:`modulation_power`)."""
     if not mels:
         raise ValueError("modulation spectrum of an empty set")
-    window = np.hanning(segment)
-    hop = segment // 2
-    total, count = None, 0
-    for m in mels:
-        x = np.asarray(m, dtype=np.float64)
-        x = x - x.mean(axis=-1, keepdims=True)
-        if x.shape[-1] < segment:
-            x = np.pad(x, ((0, 0), (0, segment - x.shape[-1])))
-        starts = range(0, x.shape[-1] - segment + 1, hop)
-        frames = np.stack([x[:, s : s + segment] for s in starts], axis=0) * window  # [S, n_mels, segment]
-        power = np.abs(np.fft.rfft(frames, axis=-1)) ** 2
-        total = power.sum(axis=0) if total is None else total + power.sum(axis=0)
-        count += power.shape[0]
-    return 10.0 * np.log10(total / count + _EPS)
+    sums = [modulation_power(m, segment) for m in mels]
+    total = np.sum([p for p, _ in sums], axis=0)
+    return 10.0 * np.log10(total / sum(c for _, c in sums) + _EPS)
 
 
 def ms_distance(generated: Sequence[np.ndarray], recorded: Sequence[np.ndarray],

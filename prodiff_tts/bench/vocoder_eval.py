@@ -166,9 +166,9 @@ def _score(spec: str, name: str, parameters: int, synthesize: Callable[[_Referen
         if emb:
             asr_scores["frechet_whisper"] = embedding_frechet(emb, [ref.embedding for ref in refs
                                                                     if ref.embedding is not None])
-    # for the bootstrap (popped before the report is returned); embeddings only when every item has one
-    items = ItemStatistics(heard, emb if emb and len(emb) == len(refs) else None, texts, hyps,
-                           [(r.get("dnsmos") or {}).get("dnsmos_ovrl") for r in per_item])
+    # what the bootstrap needs (popped before the report is returned); embeddings only when every item has one
+    items = (heard, emb if emb and len(emb) == len(refs) else None, texts, hyps,
+             [(r.get("dnsmos") or {}).get("dnsmos_ovrl") for r in per_item])
     audio_s = sum(r["seconds"] for r in per_item)
     voc_s = sum(r["vocode_seconds"] for r in per_item) if timed else None
     return {
@@ -300,7 +300,7 @@ def evaluate_vocoders(data_dir: str | Path, vocoders: Sequence[str], split: str 
             results.append(_score_vocoder(spec, model, refs, audio, f0, recognizer, predictor))
         if oracles:
             results += _oracle_rows(vocoders, models, refs, audio, f0, griffin_lim_iters, say)
-        item_stats = [r.pop("_items") for r in results]
+        item_stats = [ItemStatistics(*r.pop("_items")) if bootstrap else r.pop("_items") for r in results]
         intervals = None
         if bootstrap and len(refs) >= 2:
             say(f"bootstrap: {bootstrap} redraws of the items")
